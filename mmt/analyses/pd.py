@@ -1,0 +1,401 @@
+"""PD monitoring: discrimination, calibration, stability and variable importance.
+
+The analysis reads the current and the reference period through the
+aggregation engine (one group-by per figure) and hands the counts and sums
+to :mod:`mmt.stats`. Every figure with a threshold gets a traffic light, and
+every undefined figure is ``null`` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mmt.analyses.common import metric_entry, not_computable_entry
+from mmt.analyses.pd_features import feature_stability_and_importance
+from mmt.engine.base import Engine, Selection
+from mmt.stats import NotComputable
+from mmt.stats.binning import bin_labels
+from mmt.stats.calibration import calculate_calibration
+from mmt.stats.discrimination import (
+    calculate_discrimination,
+    compare_auc_unpaired,
+    test_auc_against_reference,
+)
+from mmt.stats.stability import calculate_psi
+from mmt.thresholds import status_higher_is_better, status_lower_is_better, status_pvalue
+
+FLAG = "default_flag"
+
+
+@dataclass
+class PDInputs:
+    """What the PD analysis reads: selections, columns and options."""
+
+    engine: Engine
+    current: Selection
+    reference: Selection | None
+    score_column: str
+    higher_is_riskier: bool
+    grade_column: str | None
+    snapshot_column: str | None
+    features: list[str]
+    feature_kinds: dict[str, str]
+    thresholds: dict[str, float]
+    grade_order: list[str] | None = None
+    n_bins: int = 10
+    max_curve_points: int = 200
+    include_variable_importance: bool = True
+    reference_description: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _warning(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details}
+
+
+def analyze_pd(inputs: PDInputs) -> dict[str, Any]:
+    """Run the PD battery and return the JSON-ready ``results``.
+
+    Parameters
+    ----------
+    inputs : PDInputs
+        Selections of the current and reference periods, column names and
+        options.
+
+    Returns
+    -------
+    dict
+        ``discrimination``, ``calibration``, ``stability``,
+        ``variable_importance``, ``summary_statuses``, ``warnings``,
+        ``parameters`` and ``counts``.
+    """
+    warnings = list(inputs.warnings)
+    statuses: list[dict[str, Any]] = []
+    counts = _counts(inputs, warnings)
+
+    discrimination = _discrimination(inputs, statuses, warnings)
+    calibration = _calibration(inputs, statuses, warnings)
+    stability = _stability(inputs, statuses, warnings)
+    features = feature_stability_and_importance(inputs, statuses, warnings)
+    if features["stability"]:
+        stability["csi"] = features["stability"]
+
+    return {
+        "discrimination": discrimination,
+        "calibration": calibration,
+        "stability": stability,
+        "variable_importance": features["importance"],
+        "summary_statuses": statuses,
+        "warnings": warnings,
+        "counts": counts,
+        "reference": inputs.reference_description,
+    }
+
+
+def _counts(inputs: PDInputs, warnings: list[dict[str, Any]]) -> dict[str, Any]:
+    engine = inputs.engine
+    current_all = engine.count(_without_not_null(inputs.current))
+    current_used = engine.count(inputs.current)
+    counts: dict[str, Any] = {"current_rows": current_all, "current_rows_used": current_used}
+    if current_all > current_used:
+        warnings.append(_warning(
+            "rows_excluded",
+            f"{current_all - current_used} of {current_all} current rows have a missing "
+            f"{inputs.score_column} or default flag and were excluded from the analysis.",
+            excluded=current_all - current_used, period="current",
+        ))
+    if inputs.reference is not None:
+        reference_all = engine.count(_without_not_null(inputs.reference))
+        reference_used = engine.count(inputs.reference)
+        counts.update(reference_rows=reference_all, reference_rows_used=reference_used)
+        if reference_all > reference_used:
+            warnings.append(_warning(
+                "rows_excluded",
+                f"{reference_all - reference_used} of {reference_all} reference rows have a missing "
+                f"{inputs.score_column} or default flag and were excluded.",
+                excluded=reference_all - reference_used, period="reference",
+            ))
+    if current_used == 0:
+        from mmt.errors import ValidationError
+
+        raise ValidationError(
+            "No rows left to analyse after the filters: check the segment and snapshot options.",
+            code="empty_selection",
+            details={"filters": {column: list(values) for column, values in inputs.current.filters}},
+        )
+    return counts
+
+
+def _without_not_null(selection: Selection) -> Selection:
+    return Selection(selection.path, selection.filters, ())
+
+
+def _discrimination_of(inputs: PDInputs, selection: Selection) -> Any:
+    aggregates = inputs.engine.score_counts(selection, inputs.score_column, FLAG)
+    return calculate_discrimination(
+        aggregates["score"], aggregates["defaults"], aggregates["non_defaults"],
+        higher_is_riskier=inputs.higher_is_riskier, max_curve_points=inputs.max_curve_points,
+    )
+
+
+def _discrimination(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, Any]:
+    thresholds = inputs.thresholds
+    section: dict[str, Any] = {"score_column": inputs.score_column, "higher_is_riskier": inputs.higher_is_riskier}
+    try:
+        current = _discrimination_of(inputs, inputs.current)
+    except NotComputable as error:
+        for name in ("auc", "gini", "ks", "accuracy_ratio"):
+            section[name] = not_computable_entry(error)
+            statuses.append({"metric": f"discrimination.{name}", "value": None, "status": None, "reason": error.reason})
+        warnings.append(_warning(error.status, f"AUC, Gini and KS are not computable: {error.reason}."))
+        current = None
+    if current is not None:
+        auc_status = status_higher_is_better(current.auc, thresholds["auc_threshold"], thresholds["auc_red_threshold"])
+        gini_status = status_higher_is_better(current.gini, thresholds["gini_threshold"], thresholds["gini_red_threshold"])
+        ks_status = status_higher_is_better(current.ks_statistic, thresholds["ks_threshold"], thresholds["ks_red_threshold"])
+        section["auc"] = metric_entry(current.auc, auc_status, se=current.auc_se, variance=current.auc_variance,
+                                      ci_lower=current.auc_ci_lower, ci_upper=current.auc_ci_upper,
+                                      confidence=current.confidence, method="DeLong")
+        section["gini"] = metric_entry(current.gini, gini_status, se=current.gini_se)
+        section["accuracy_ratio"] = metric_entry(current.accuracy_ratio)
+        section["ks"] = metric_entry(current.ks_statistic, ks_status, score=current.ks_score)
+        section["n_defaults"] = current.n_defaults
+        section["n_non_defaults"] = current.n_non_defaults
+        section["roc_curve"] = current.roc_curve.to_dict()
+        section["cap_curve"] = current.cap_curve.to_dict()
+        section["messages"] = list(current.messages)
+        statuses.extend([
+            {"metric": "discrimination.auc", "value": current.auc, "status": auc_status},
+            {"metric": "discrimination.gini", "value": current.gini, "status": gini_status},
+            {"metric": "discrimination.ks", "value": current.ks_statistic, "status": ks_status},
+        ])
+        if inputs.grade_column is not None:
+            section["grade_auc"] = _grade_auc(inputs)
+    if inputs.reference is not None:
+        section["reference"] = _reference_comparison(inputs, current, statuses)
+    if inputs.snapshot_column is not None:
+        section["trend"] = _trend(inputs)
+    return section
+
+
+def _grade_auc(inputs: PDInputs) -> dict[str, Any]:
+    """AUC on grades (ECB: continuous-PD models are assessed on their grades)."""
+    sums = inputs.engine.grade_sums(inputs.current, inputs.grade_column, inputs.score_column, FLAG)
+    order = _grade_order([str(grade) for grade in sums["grade"]], sums, inputs)
+    rank = {grade: position for position, grade in enumerate(order)}
+    ranks = np.array([rank[str(grade)] for grade in sums["grade"]], dtype=float)
+    defaults = np.asarray(sums["defaults"], dtype=float)
+    non_defaults = np.asarray(sums["obligors"], dtype=float) - defaults
+    try:
+        result = calculate_discrimination(ranks, defaults, non_defaults, higher_is_riskier=True, max_curve_points=50)
+    except NotComputable as error:
+        return not_computable_entry(error)
+    return metric_entry(result.auc, None, se=result.auc_se, gini=result.gini, ks=result.ks_statistic,
+                        grade_order=order, note="grades ranked best to worst; ties within a grade count one half")
+
+
+def _reference_comparison(inputs: PDInputs, current: Any, statuses: list) -> dict[str, Any]:
+    try:
+        reference = _discrimination_of(inputs, inputs.reference)
+    except NotComputable as error:
+        return {"auc": not_computable_entry(error)}
+    comparison: dict[str, Any] = {
+        "auc": reference.auc, "auc_se": reference.auc_se, "gini": reference.gini, "ks": reference.ks_statistic,
+        "n_defaults": reference.n_defaults, "n_non_defaults": reference.n_non_defaults,
+    }
+    if current is None:
+        return comparison
+    try:
+        ecb = test_auc_against_reference(current.auc, current.auc_se, reference.auc)
+        ecb_status = status_pvalue(ecb.pvalue, inputs.thresholds)
+        comparison["ecb_auc_test"] = {**ecb.to_dict(), "status": ecb_status}
+        statuses.append({"metric": "discrimination.auc_vs_reference", "value": ecb.pvalue, "status": ecb_status})
+    except NotComputable as error:
+        comparison["ecb_auc_test"] = not_computable_entry(error)
+    try:
+        comparison["unpaired_auc_test"] = compare_auc_unpaired(current.auc, current.auc_se, reference.auc, reference.auc_se).to_dict()
+    except NotComputable as error:
+        comparison["unpaired_auc_test"] = not_computable_entry(error)
+    comparison["auc_change"] = current.auc - reference.auc
+    return comparison
+
+
+def _trend(inputs: PDInputs) -> list[dict[str, Any]]:
+    """AUC, Gini, KS and default rate per snapshot, reference snapshots included."""
+    selections = [("current", inputs.current)]
+    if inputs.reference is not None and inputs.reference.path == inputs.current.path:
+        selections.insert(0, ("reference", inputs.reference))
+    trend = []
+    for period, selection in selections:
+        base = Selection(selection.path, tuple(f for f in selection.filters if f[0] != inputs.snapshot_column), selection.not_null)
+        snapshot_values = dict(selection.filters).get(inputs.snapshot_column)
+        if snapshot_values is None:
+            snapshot_values = tuple(inputs.engine.distinct_values(base, inputs.snapshot_column, limit=400))
+        for snapshot in snapshot_values:
+            if snapshot is None:
+                continue
+            chosen = base.with_filter(inputs.snapshot_column, [snapshot])
+            entry: dict[str, Any] = {"snapshot": snapshot, "period": period}
+            try:
+                result = _discrimination_of(inputs, chosen)
+                entry.update(auc=result.auc, auc_se=result.auc_se, gini=result.gini, ks=result.ks_statistic,
+                             defaults=result.n_defaults, obligors=result.n_defaults + result.n_non_defaults)
+                entry["default_rate"] = result.n_defaults / entry["obligors"]
+            except NotComputable as error:
+                entry.update(auc=None, gini=None, ks=None, status=error.status, reason=error.reason)
+            trend.append(entry)
+    return trend
+
+
+def _grade_order(grades: list[str], sums: Any, inputs: PDInputs) -> list[str]:
+    """Master-scale order of ``grades``: the user's order, a known scale, or by mean PD."""
+    if inputs.grade_order:
+        known = [grade for grade in inputs.grade_order if grade in grades]
+        return known + sorted(grade for grade in grades if grade not in known)
+    try:
+        from mmt.stats.master_scale import order_grades
+
+        ordered = order_grades(grades)
+        if isinstance(ordered, (list, tuple)) and sorted(ordered) == sorted(grades):
+            return list(ordered)
+    except (ImportError, ValueError):
+        pass
+    mean_pd = np.asarray(sums["sum_pd"], dtype=float) / np.maximum(np.asarray(sums["obligors"], dtype=float), 1)
+    return [grade for _, grade in sorted(zip(mean_pd, grades))]
+
+
+def _calibration(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, Any]:
+    engine = inputs.engine
+    if not inputs.higher_is_riskier:
+        return {"status": "not_computable", "reason": "The dataset has a score but no PD column; calibration needs PDs."}
+    if inputs.grade_column is not None:
+        sums = engine.grade_sums(inputs.current, inputs.grade_column, inputs.score_column, FLAG)
+        grades = [str(grade) for grade in sums["grade"]]
+        order = _grade_order(grades, sums, inputs)
+        grouping = {"by": "grade", "column": inputs.grade_column}
+    else:
+        probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
+        edges = np.unique(np.asarray(engine.quantiles(inputs.current, inputs.score_column, probabilities)))
+        sums = engine.grade_sums(inputs.current, inputs.score_column, inputs.score_column, FLAG, edges=edges)
+        labels = bin_labels(edges)[:-1]
+        grades = [labels[int(code)] for code in sums["grade"]]
+        order = list(labels)
+        grouping = {"by": "pd_quantile_bucket", "column": inputs.score_column, "edges": edges.tolist()}
+        warnings.append(_warning("no_rating", "No rating column: calibration is shown per PD quantile bucket instead of per grade."))
+    position = {grade: index for index, grade in enumerate(grades)}
+    order = [grade for grade in order if grade in position]
+    index = [position[grade] for grade in order]
+
+    def pick(name: str) -> np.ndarray:
+        return np.asarray(sums[name], dtype=float)[index]
+
+    result = calculate_calibration(
+        order, pick("obligors"), pick("defaults"), pick("sum_pd"), pick("sum_pd2"), pick("sum_pd3"),
+        pick("sum_pd4"), pick("sum_default_pd"), min_grade_obligors=int(inputs.thresholds["min_grade_obligors"]),
+    )
+    section = result.to_dict()
+    section["grouping"] = grouping
+    _calibration_statuses(section, inputs.thresholds, statuses)
+    return section
+
+
+def _calibration_statuses(section: dict[str, Any], thresholds: dict[str, float], statuses: list) -> None:
+    """Add traffic lights to the grade and portfolio tests, in place."""
+    for grade in section.get("grades", []):
+        jeffreys = grade.get("jeffreys") or {}
+        pvalue = jeffreys.get("pvalue") if isinstance(jeffreys, dict) else None
+        grade["status"] = status_pvalue(pvalue, thresholds)
+        statuses.append({"metric": f"calibration.grade[{grade.get('grade')}].jeffreys", "value": pvalue, "status": grade["status"]})
+    portfolio = section.get("portfolio", {})
+    for name in ("jeffreys", "binomial", "hosmer_lemeshow", "spiegelhalter"):
+        test = portfolio.get(name)
+        if isinstance(test, dict):
+            pvalue = test.get("pvalue")
+            test["status"] = status_pvalue(pvalue, thresholds)
+            statuses.append({"metric": f"calibration.{name}", "value": pvalue, "status": test["status"]})
+    herfindahl = portfolio.get("herfindahl")
+    if isinstance(herfindahl, dict):
+        value = herfindahl.get("hi")
+        herfindahl["status"] = status_lower_is_better(value, thresholds["herfindahl_threshold"], 1.0)
+        statuses.append({"metric": "calibration.herfindahl", "value": value, "status": herfindahl["status"]})
+
+
+def _stability(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, Any]:
+    if inputs.reference is None:
+        warnings.append(_warning("no_reference", "No reference period: PSI and CSI need a baseline dataset or a dataset with several snapshot dates."))
+        return {"psi": None, "grade_psi": None, "reason": "no reference period"}
+    engine = inputs.engine
+    thresholds = inputs.thresholds
+    section: dict[str, Any] = {}
+    probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
+    edges = np.unique(np.asarray(engine.quantiles(inputs.reference, inputs.score_column, probabilities)))
+    labels = bin_labels(edges)
+    reference_counts = _bin_vector(engine.numeric_bin_counts(inputs.reference, inputs.score_column, edges), len(labels))
+    current_counts = _bin_vector(engine.numeric_bin_counts(inputs.current, inputs.score_column, edges), len(labels))
+    psi = calculate_psi(reference_counts, current_counts, labels)
+    psi_status = status_lower_is_better(psi.statistic, thresholds["psi_threshold"], thresholds["psi_red_threshold"])
+    section["psi"] = {**psi.to_dict(), "value": psi.statistic, "status": psi_status, "column": inputs.score_column,
+                      "edges": edges.tolist(), "binning": "reference quantiles, right-closed bins"}
+    statuses.append({"metric": "stability.psi", "value": psi.statistic, "status": psi_status})
+    warnings.extend(_warning("psi_floor", message) for message in psi.warnings)
+    if inputs.grade_column is not None:
+        section["grade_psi"] = _grade_psi(inputs, statuses)
+    if inputs.snapshot_column is not None:
+        section["trend"] = _psi_trend(inputs, edges, labels, reference_counts)
+    return section
+
+
+def _bin_vector(aggregates: Any, size: int) -> np.ndarray:
+    """Counts per bin code, with the missing bin (code -1) moved last."""
+    vector = np.zeros(size, dtype=float)
+    for code, count in zip(aggregates["bin"], aggregates["observations"]):
+        vector[size - 1 if int(code) < 0 else int(code)] += float(count)
+    return vector
+
+
+def _grade_psi(inputs: PDInputs, statuses: list) -> dict[str, Any]:
+    engine = inputs.engine
+    reference = engine.level_counts(inputs.reference, inputs.grade_column)
+    current = engine.level_counts(inputs.current, inputs.grade_column)
+    reference_map = {level: float(count) for level, count in zip(reference["level"], reference["observations"])}
+    current_map = {level: float(count) for level, count in zip(current["level"], current["observations"])}
+    levels = [level for level in set(reference_map) | set(current_map) if level is not None]
+    sums = engine.grade_sums(inputs.current, inputs.grade_column, inputs.score_column, FLAG)
+    order = _grade_order(levels, _merge_sums(sums, levels), inputs)
+    labels = [str(level) for level in order]
+    if None in reference_map or None in current_map:
+        order.append(None)
+        labels.append("Missing")
+    psi = calculate_psi([reference_map.get(level, 0.0) for level in order], [current_map.get(level, 0.0) for level in order], labels)
+    status = status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])
+    statuses.append({"metric": "stability.grade_psi", "value": psi.statistic, "status": status})
+    return {**psi.to_dict(), "value": psi.statistic, "status": status, "column": inputs.grade_column}
+
+
+def _merge_sums(sums: Any, levels: list[str]) -> dict[str, np.ndarray]:
+    """Grade sums aligned with ``levels`` (grades absent from the current period get zeros)."""
+    by_grade = {str(grade): index for index, grade in enumerate(sums["grade"])}
+    obligors = np.array([float(sums["obligors"][by_grade[level]]) if level in by_grade else 0.0 for level in levels])
+    sum_pd = np.array([float(sums["sum_pd"][by_grade[level]]) if level in by_grade else 0.0 for level in levels])
+    return {"obligors": obligors, "sum_pd": sum_pd}
+
+
+def _psi_trend(inputs: PDInputs, edges: np.ndarray, labels: tuple[str, ...], reference_counts: np.ndarray) -> list[dict[str, Any]]:
+    base = Selection(inputs.current.path, tuple(f for f in inputs.current.filters if f[0] != inputs.snapshot_column),
+                     inputs.current.not_null)
+    snapshots = dict(inputs.current.filters).get(inputs.snapshot_column)
+    if snapshots is None:
+        snapshots = tuple(inputs.engine.distinct_values(base, inputs.snapshot_column, limit=400))
+    trend = []
+    for snapshot in snapshots:
+        if snapshot is None:
+            continue
+        counts = _bin_vector(inputs.engine.numeric_bin_counts(base.with_filter(inputs.snapshot_column, [snapshot]),
+                                                              inputs.score_column, edges), len(labels))
+        psi = calculate_psi(reference_counts, counts, labels)
+        trend.append({"snapshot": snapshot, "psi": psi.statistic, "band": psi.band,
+                      "status": status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])})
+    return trend

@@ -1,0 +1,190 @@
+"""Choosing what the PD analysis compares: datasets, periods, segment and features."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mmt.analyses.pd import PDInputs
+from mmt.api.schemas import PDAnalyzeRequest
+from mmt.engine.base import Engine, Selection
+from mmt.errors import MMTError, ValidationError
+from mmt.services.datasets import get_dataset, parquet_path
+from mmt.storage.models import Dataset
+
+ROLE_COLUMNS = {"pd", "score", "default_flag", "rating", "snapshot_date", "obligor_id", "segment"}
+# Columns that describe the extract rather than the obligor.
+HELPER_COLUMNS = {"sample", "period", "period_label", "snapshot_date_label", "split"}
+ID_PATTERN = re.compile(r"(^|_)(id|key|number|no)$|^id_|instrumentid|obligorid|customerid|loanid|accountid", re.IGNORECASE)
+
+
+def _schema(path) -> pa.Schema:
+    return pq.read_schema(path)
+
+
+def _kind(field: pa.Field) -> str:
+    if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(field.type):
+        return "numeric"
+    return "categorical"
+
+
+def _parse_dates(values: str | list[str] | None, option: str) -> list[dt.date] | None:
+    if values is None:
+        return None
+    items = [values] if isinstance(values, str) else list(values)
+    parsed = []
+    for item in items:
+        try:
+            parsed.append(dt.date.fromisoformat(str(item)[:10]))
+        except ValueError:
+            raise ValidationError(f"Option {option}: {item!r} is not an ISO date such as 2024-12-31.",
+                                  code="invalid_date", details={"option": option, "value": item}) from None
+    return parsed
+
+
+def _snapshots(engine: Engine, path, column: str) -> list[Any]:
+    return [value for value in engine.distinct_values(Selection(path), column, limit=1000) if value is not None]
+
+
+def _baseline_candidate(session: Session, dataset: Dataset, features: set[str]) -> Dataset | None:
+    """Latest baseline that shares at least half of the dataset's features (any, if it has none)."""
+    query = (
+        sa.select(Dataset)
+        .where(Dataset.model_type.in_(("pd", "pd_baseline")), Dataset.is_baseline.is_(True), Dataset.id != dataset.id)
+        .order_by(Dataset.created_at.desc(), Dataset.id.desc())
+        .limit(20)
+    )
+    for candidate in session.scalars(query):
+        candidate_columns = set(candidate.columns or [])
+        if not features or len(features & candidate_columns) * 2 >= len(features):
+            return candidate
+    return None
+
+
+def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDAnalyzeRequest,
+                    thresholds: dict[str, float], engine: Engine) -> tuple[PDInputs, Dataset | None]:
+    """Resolve the current and reference selections of a PD analysis."""
+    path = parquet_path(state, dataset)
+    schema = _schema(path)
+    columns = set(schema.names)
+    if "pd" in columns and request.sortingMethod != "score":
+        score_column, higher_is_riskier = "pd", True
+    elif "score" in columns:
+        score_column, higher_is_riskier = "score", False
+    else:
+        raise ValidationError("The dataset has neither a PD nor a score column.", code="missing_column",
+                              details={"columns": sorted(columns)})
+    grade_column = "rating" if "rating" in columns else None
+    snapshot_column = "snapshot_date" if "snapshot_date" in columns else None
+    features, kinds = _features(schema, request, score_column)
+
+    current = Selection(path).with_not_null(score_column, "default_flag")
+    segment_column = request.segment_column or ("segment" if "segment" in columns else None)
+    if request.segment is not None:
+        if segment_column is None or segment_column not in columns:
+            raise ValidationError("Option segment needs a segment column; name it with segment_column.",
+                                  code="missing_column", details={"segment_column": segment_column, "columns": sorted(columns)})
+        values = [request.segment] if isinstance(request.segment, str) else list(request.segment)
+        current = current.with_filter(segment_column, values)
+
+    reference_dataset: Dataset | None = None
+    reference: Selection | None = None
+    description: dict[str, Any] = {}
+    current_dates = _parse_dates(request.snapshot_date, "snapshot_date")
+    reference_dates = _parse_dates(request.reference_snapshot_date, "reference_snapshot_date")
+
+    if request.reference_dataset_id is not None:
+        reference_dataset = get_dataset(session, request.reference_dataset_id)
+        if reference_dataset.model_type not in ("pd", "pd_baseline"):
+            raise MMTError(f"Reference dataset {reference_dataset.id} is a '{reference_dataset.model_type}' upload, not PD.",
+                           code="wrong_dataset_type", details={"reference_dataset_id": reference_dataset.id})
+        description = {"source": "reference_dataset_id", "dataset_id": reference_dataset.id}
+    elif reference_dates is None and current_dates is None:
+        snapshots = _snapshots(engine, path, snapshot_column) if snapshot_column else []
+        if len(snapshots) < 2:
+            reference_dataset = _baseline_candidate(session, dataset, set(features))
+            if reference_dataset is not None:
+                description = {"source": "latest_baseline", "dataset_id": reference_dataset.id}
+
+    if reference_dataset is not None:
+        reference_path = parquet_path(state, reference_dataset)
+        reference_columns = set(_schema(reference_path).names)
+        if score_column not in reference_columns:
+            raise ValidationError(f"Reference dataset {reference_dataset.id} has no {score_column} column.",
+                                  code="missing_column", details={"reference_dataset_id": reference_dataset.id})
+        reference = Selection(reference_path).with_not_null(score_column, "default_flag")
+        if reference_dates is not None and snapshot_column in reference_columns:
+            reference = reference.with_filter(snapshot_column, reference_dates)
+        if current_dates is not None and snapshot_column:
+            current = current.with_filter(snapshot_column, current_dates)
+        if request.segment is not None and segment_column in reference_columns:
+            reference = reference.with_filter(segment_column, dict(current.filters)[segment_column])
+        description.update(name=reference_dataset.name)
+        missing_features = [feature for feature in features if feature not in reference_columns]
+        features = [feature for feature in features if feature in reference_columns]
+        if grade_column and grade_column not in reference_columns:
+            grade_column_reference = False
+        else:
+            grade_column_reference = True
+        description["features_missing_in_reference"] = missing_features
+        description["grades_in_reference"] = grade_column_reference
+    elif snapshot_column:
+        snapshots = sorted(_snapshots(engine, path, snapshot_column))
+        if reference_dates is None and len(snapshots) >= 2:
+            reference_dates = [snapshots[0]]
+        if reference_dates is not None:
+            if current_dates is None:
+                current_dates = [value for value in snapshots if value not in reference_dates]
+            reference = Selection(path).with_not_null(score_column, "default_flag").with_filter(snapshot_column, reference_dates)
+            if request.segment is not None:
+                reference = reference.with_filter(segment_column, dict(current.filters)[segment_column])
+            description = {"source": "snapshot_dates", "dataset_id": dataset.id,
+                           "reference_snapshots": reference_dates, "current_snapshots": current_dates}
+        if current_dates is not None:
+            current = current.with_filter(snapshot_column, current_dates)
+    if reference is None:
+        description = {"source": None, "reason": "no baseline dataset and fewer than two snapshot dates"}
+
+    inputs = PDInputs(
+        engine=engine,
+        current=current,
+        reference=reference,
+        score_column=score_column,
+        higher_is_riskier=higher_is_riskier,
+        grade_column=grade_column,
+        snapshot_column=snapshot_column,
+        features=features,
+        feature_kinds=kinds,
+        thresholds=thresholds,
+        grade_order=request.grade_order,
+        n_bins=request.n_bins,
+        max_curve_points=request.max_curve_points,
+        include_variable_importance=request.include_variable_importance,
+        reference_description=description,
+    )
+    return inputs, reference_dataset
+
+
+def _features(schema: pa.Schema, request: PDAnalyzeRequest, score_column: str) -> tuple[list[str], dict[str, str]]:
+    kinds = {field.name: _kind(field) for field in schema}
+    if request.features is not None:
+        unknown = [name for name in request.features if name not in kinds]
+        if unknown:
+            raise ValidationError(f"Unknown feature columns: {', '.join(unknown)}.", code="unknown_column",
+                                  details={"unknown": unknown, "available": sorted(kinds)})
+        return list(request.features), kinds
+    features = []
+    for field in schema:
+        name = field.name
+        if name in ROLE_COLUMNS or name in HELPER_COLUMNS or name.endswith("_label"):
+            continue
+        if ID_PATTERN.search(name) or pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            continue
+        features.append(name)
+    return features, kinds

@@ -1,0 +1,52 @@
+"""Analyses: ``POST /api/analyze/<analysis_type>`` with a JSON body of options."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, url_for
+
+from mmt.api.openapi import documented
+from mmt.api.request_body import json_body
+from mmt.api.schemas import AnalyzeResponse, JobAccepted, PDAnalyzeRequest
+from mmt.app import app_state
+from mmt.services.analyses import run_analysis
+
+bp = Blueprint("analyze", __name__)
+
+ANALYSIS_TYPES = ("pd", "lgd", "ead", "macro", "rating_transition", "stability", "woe")
+
+
+def _request_model(analysis_type: str):
+    from mmt.analyses import registry
+
+    return registry.REQUEST_MODELS.get(analysis_type, PDAnalyzeRequest if analysis_type == "pd" else None)
+
+
+def _document_analyses() -> None:
+    from mmt.analyses import registry
+
+    for analysis_type in ANALYSIS_TYPES:
+        documented(
+            "post", f"/api/analyze/{analysis_type}", f"Run the {analysis_type} analysis and store its result", "analyze",
+            request=registry.REQUEST_MODELS.get(analysis_type), response=AnalyzeResponse,
+            responses={202: "Accepted as a background job (body: JobAccepted)"},
+        )(lambda: None)
+
+
+@bp.post("/api/analyze/<analysis_type>")
+def analyze(analysis_type: str):
+    payload = json_body()
+    state = app_state()
+    if payload.get("async") is True:
+        payload_copy = dict(payload)
+        payload_copy.pop("async")
+        job_id = state.jobs.submit(
+            f"analyze_{analysis_type}",
+            {"analysis_type": analysis_type, "payload": payload_copy},
+            lambda progress: {"result_id": run_analysis(state, analysis_type, payload_copy).id},
+        )
+        body = JobAccepted(job_id=job_id, status_url=url_for("jobs.get_job", job_id=job_id),
+                           message="Analysis accepted; follow it at status_url.")
+        return jsonify(body.model_dump()), 202
+    record = run_analysis(state, analysis_type, payload)
+    body = AnalyzeResponse(analysis_result_id=record.id, results=record.results, warnings=record.warnings or [])
+    return jsonify(body.model_dump())

@@ -1,0 +1,94 @@
+"""The one place that turns exceptions into the JSON error envelope.
+
+Every error response is ``{"success": false, "error": <message>, "code":
+<stable code>, "details": {...}, "request_id": <id>}`` with the right HTTP
+status. Unexpected exceptions are logged with the request id and answered
+with a generic 500 message: no stack trace, SQL or path reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pydantic
+from flask import Flask, g, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from mmt.errors import MMTError
+
+LOGGER = logging.getLogger("mmt.api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_data",
+    429: "rate_limited",
+}
+
+
+def error_response(status: int, message: str, code: str, details: Any = None):
+    """Build the JSON error envelope with ``status``."""
+    body: dict[str, Any] = {"success": False, "error": message, "code": code}
+    if details:
+        body["details"] = details
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def pydantic_details(error: pydantic.ValidationError) -> dict[str, Any]:
+    """Turn pydantic's error list into ``{"fields": [{"field", "message", "value"}]}``."""
+    fields = []
+    for item in error.errors(include_url=False):
+        location = ".".join(str(part) for part in item.get("loc", ()))
+        entry = {"field": location or "(body)", "message": item.get("msg", "invalid value")}
+        if "input" in item and isinstance(item["input"], (str, int, float, bool)) or item.get("input") is None:
+            entry["value"] = item.get("input")
+        fields.append(entry)
+    return {"fields": fields}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers on ``app``."""
+
+    @app.errorhandler(MMTError)
+    def _mmt_error(error: MMTError):
+        return error_response(error.status, error.message, error.code, error.details)
+
+    @app.errorhandler(pydantic.ValidationError)
+    def _validation_error(error: pydantic.ValidationError):
+        details = pydantic_details(error)
+        first = details["fields"][0] if details["fields"] else {"field": "(body)", "message": "invalid"}
+        message = f"Invalid request: {first['field']}: {first['message']}."
+        return error_response(400, message, "invalid_request", details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_error: RequestEntityTooLarge):
+        limit_mb = app.config.get("MAX_CONTENT_LENGTH", 0) // (1024 * 1024)
+        message = (
+            f"The upload is larger than the limit of {limit_mb} MB. "
+            "Split the file or raise MMT_MAX_UPLOAD_MB."
+        )
+        return error_response(413, message, "payload_too_large", {"limit_mb": limit_mb})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        message = error.description or error.name
+        return error_response(status, message, HTTP_CODES.get(status, "http_error"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        LOGGER.exception("request_id=%s unhandled error: %s", getattr(g, "request_id", "-"), type(error).__name__)
+        message = "Internal server error. The error was logged with the request id; retry or report it."
+        return error_response(500, message, "internal_error")

@@ -1,0 +1,251 @@
+"""The ``mmt`` command: serve, db upgrade, upload, analyze, report, demo.
+
+Commands other than ``serve`` run in-process against the configured database
+(``DATABASE_URL``, else the SQLite file in the instance folder), or against
+a running server when ``--url`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+SAMPLE_UPLOADS: tuple[tuple[str, str], ...] = (
+    ("pd", "pd_germancredit.csv"),
+    ("pd", "pd_default_islp.csv"),
+    ("pd", "pd_lendingclub.csv"),
+    ("pd_baseline", "mmt_original/Data_PD_Model_pvs_qtr.csv"),
+    ("pd", "mmt_original/Data_PD_Model.csv"),
+    ("lgd", "lgd_synthetic.csv"),
+    ("lgd", "mmt_original/lgd_mock_data.csv"),
+    ("ead", "ead_synthetic.csv"),
+    ("ead", "mmt_original/EAD_Mock_Data.xlsx"),
+    ("macro", "macro_quarterly.csv"),
+    ("macro", "mmt_original/MacroData_predicted_defaultrate.xlsx"),
+    ("ratings", "rating_transitions.csv"),
+)
+
+# The analysis run on each sample upload type.
+SAMPLE_ANALYSES = {"pd": "pd", "lgd": "lgd", "ead": "ead", "macro": "macro", "ratings": "rating_transition"}
+
+
+class Client:
+    """Minimal API client: in-process through Flask's test client, or over HTTP."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url.rstrip("/") if url else None
+        self._test_client = None
+        if self.url is None:
+            from mmt import create_app
+
+            self._test_client = create_app().test_client()
+
+    def request(self, method: str, path: str, *, json_body: Any = None, files: dict | None = None,
+                data: dict | None = None) -> tuple[int, dict]:
+        if self._test_client is not None:
+            if files:
+                form = dict(data or {})
+                form.update({name: (handle, filename) for name, (filename, handle) in files.items()})
+                response = self._test_client.open(path, method=method, data=form, content_type="multipart/form-data")
+            else:
+                response = self._test_client.open(path, method=method, json=json_body)
+            return response.status_code, response.get_json(silent=True) or {}
+        import requests
+
+        response = requests.request(method, self.url + path, json=json_body, files=files, data=data, timeout=3600)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": response.text[:500]}
+        return response.status_code, body
+
+
+def _fail(status: int, body: dict) -> None:
+    message = body.get("error") or body
+    details = body.get("details")
+    click.echo(f"error ({status}): {message}", err=True)
+    if details:
+        click.echo(json.dumps(details, indent=2, ensure_ascii=False)[:4000], err=True)
+    sys.exit(1)
+
+
+def _wait_for_job(client: Client, job_id: str) -> dict:
+    """Follow a background job with a progress bar until it ends."""
+    with click.progressbar(length=100, label=f"job {job_id[:8]}") as bar:
+        done = 0
+        while True:
+            status, body = client.request("GET", f"/api/jobs/{job_id}")
+            if status != 200:
+                _fail(status, body)
+            progress = int(body.get("progress") or 0)
+            bar.update(max(0, progress - done))
+            done = max(done, progress)
+            if body.get("state") in ("completed", "failed"):
+                return body
+            time.sleep(0.5)
+
+
+@click.group()
+def main() -> None:
+    """MMT: monitoring of PD, LGD, EAD/CCF and macro credit-risk models."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default PORT or 5000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the API with Flask's threaded server (use gunicorn in production)."""
+    from mmt import create_app
+
+    app = create_app()
+    settings = app.extensions["mmt"].settings
+    app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from pathlib import Path as _Path
+
+    from mmt.config import load_settings
+    from mmt.storage.db import Database, upgrade_database
+
+    settings = load_settings()
+    database = Database(settings.database_url)
+    upgrade_database(database.engine, _Path(settings.data_dir) / ".migrate.lock")
+    click.echo(f"database at {database.engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+@main.command()
+@click.argument("model_type")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Display name of the dataset.")
+@click.option("--columns", default=None, help="JSON object mapping roles to column names.")
+@click.option("--options", "reading_options", default=None, help="JSON object of reading options.")
+@click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
+def upload(model_type: str, path: Path, name: str | None, columns: str | None, reading_options: str | None, url: str | None) -> None:
+    """Upload PATH as a MODEL_TYPE dataset (pd, pd_baseline, lgd, ead, macro, ratings)."""
+    client = Client(url)
+    data = {key: value for key, value in (("name", name), ("columns", columns), ("options", reading_options)) if value}
+    with open(path, "rb") as handle:
+        status, body = client.request("POST", f"/api/upload/{model_type}", files={"file": (path.name, handle)}, data=data)
+    if status >= 400:
+        _fail(status, body)
+    click.echo(f"dataset {body['dataset_id']}: {body['message']}")
+    for warning in body.get("warnings", []):
+        click.echo(f"  warning: {warning.get('message', warning)}")
+
+
+@main.command()
+@click.argument("analysis_type")
+@click.option("--dataset-id", type=int, default=None, help="Dataset to analyse; the latest of the type when omitted.")
+@click.option("--options", "analysis_options", default=None, help="JSON object of analysis options.")
+@click.option("--background", is_flag=True, help="Run as a job and show a progress bar.")
+@click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full JSON result here.")
+def analyze(analysis_type: str, dataset_id: int | None, analysis_options: str | None, background: bool,
+            url: str | None, output: Path | None) -> None:
+    """Run ANALYSIS_TYPE (pd, lgd, ead, macro, rating_transition, stability, woe) and print its statuses."""
+    client = Client(url)
+    payload = json.loads(analysis_options) if analysis_options else {}
+    if dataset_id is not None:
+        payload["dataset_id"] = dataset_id
+    if background:
+        payload["async"] = True
+    status, body = client.request("POST", f"/api/analyze/{analysis_type}", json_body=payload)
+    if status == 202:
+        job = _wait_for_job(client, body["job_id"])
+        if job["state"] != "completed":
+            _fail(500, {"error": (job.get("error") or {}).get("message", "job failed"), "details": job.get("error")})
+        status, body = client.request("GET", f"/api/analyses/{job['result_id']}")
+        body = {"analysis_result_id": job["result_id"], "results": body["analysis_result"]["result_data"]}
+    if status >= 400:
+        _fail(status, body)
+    _print_statuses(body)
+    if output:
+        output.write_text(json.dumps(body, indent=2, ensure_ascii=False))
+        click.echo(f"full result written to {output}")
+
+
+def _print_statuses(body: dict) -> None:
+    results = body.get("results", {})
+    click.echo(f"analysis result {body.get('analysis_result_id')}")
+    for entry in results.get("summary_statuses", [])[:60]:
+        value = entry.get("value")
+        shown = f"{value:.6g}" if isinstance(value, (int, float)) else "n/a"
+        click.echo(f"  {entry.get('status') or '-':6} {entry.get('metric')}: {shown}")
+
+
+@main.command()
+@click.argument("result_id", type=int)
+@click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default="html")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def report(result_id: int, report_format: str, output: Path) -> None:
+    """Write the HTML or Excel report of a stored analysis result."""
+    from mmt import create_app
+
+    client = create_app().test_client()
+    response = client.get(f"/api/analyses/{result_id}/report.{report_format}")
+    if response.status_code >= 400:
+        _fail(response.status_code, response.get_json(silent=True) or {})
+    output.write_bytes(response.data)
+    click.echo(f"report written to {output}")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Folder of the sample files (default: the repository's data/).")
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Serve the API after loading (default: serve).")
+def demo(data_dir: Path | None, serve_after: bool) -> None:
+    """Load the bundled sample data, run every analysis and serve the API."""
+    from mmt import create_app
+
+    data_dir = data_dir or Path(__file__).resolve().parents[1] / "data"
+    app = create_app()
+    settings = app.extensions["mmt"].settings
+    client = app.test_client()
+    uploaded: list[tuple[str, int, str]] = []
+    for model_type, relative in SAMPLE_UPLOADS:
+        path = data_dir / relative
+        with open(path, "rb") as handle:
+            response = client.post(f"/api/upload/{model_type}", data={"file": (handle, path.name)},
+                                   content_type="multipart/form-data")
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 200:
+            click.echo(f"upload of {relative} failed ({response.status_code}): {body.get('error')}", err=True)
+            continue
+        uploaded.append((model_type, body["dataset_id"], relative))
+        click.echo(f"uploaded {relative} as {model_type}: dataset {body['dataset_id']} ({body['dataset']['n_rows']} rows)")
+    for model_type, dataset_id, relative in uploaded:
+        analysis_type = SAMPLE_ANALYSES.get(model_type)
+        if analysis_type is None:
+            continue
+        response = client.post(f"/api/analyze/{analysis_type}", json={"dataset_id": dataset_id})
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 200:
+            click.echo(f"{analysis_type} analysis of {relative} failed ({response.status_code}): {body.get('error')}", err=True)
+            continue
+        statuses = body["results"].get("summary_statuses", [])
+        red = sum(1 for entry in statuses if entry.get("status") == "red")
+        amber = sum(1 for entry in statuses if entry.get("status") == "amber")
+        click.echo(f"analysed {relative} ({analysis_type}): result {body['analysis_result_id']}, {red} red, {amber} amber")
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo("")
+    click.echo(f"database: {app.extensions['mmt'].database.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"dashboard: {base}/   summary: {base}/api/summary   results: {base}/api/analyses   API: {base}/api/openapi.json")
+    if serve_after:
+        app.run(host=settings.host, port=settings.port, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Use cases between the HTTP layer and storage: uploads, datasets, thresholds, summary."""

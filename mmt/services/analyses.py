@@ -1,0 +1,149 @@
+"""Running an analysis: pick the datasets, call the analysis, store the result.
+
+Every stored result records its parameters, the thresholds in force, the
+software version, the SHA-256 of its inputs and its duration, so each figure
+can be reproduced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mmt import __version__
+from mmt.errors import MMTError, NotFoundError
+from mmt.jsonsafe import to_jsonable
+from mmt.services.datasets import get_dataset, latest_dataset
+from mmt.services.thresholds import current_thresholds
+from mmt.storage.models import AnalysisResult, Dataset
+
+LOGGER = logging.getLogger("mmt.analysis")
+
+
+@dataclass
+class AnalysisRun:
+    """What an analysis handler returns to the runner."""
+
+    results: dict[str, Any]
+    datasets: list[Dataset] = field(default_factory=list)
+    reference: Dataset | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[Any, Session, dict[str, Any], dict[str, float]], AnalysisRun]
+HANDLERS: dict[str, Handler] = {}
+DATASET_TYPES: dict[str, tuple[str, ...]] = {}
+
+
+def register(analysis_type: str, dataset_types: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    """Register the handler of ``analysis_type`` (decorator)."""
+
+    def decorator(handler: Handler) -> Handler:
+        HANDLERS[analysis_type] = handler
+        DATASET_TYPES[analysis_type] = dataset_types
+        return handler
+
+    return decorator
+
+
+def resolve_dataset(session: Session, dataset_id: int | None, model_types: tuple[str, ...],
+                    *, label: str) -> Dataset:
+    """Return the requested dataset, or the latest non-baseline upload of the types."""
+    if dataset_id is not None:
+        dataset = get_dataset(session, dataset_id)
+        if dataset.model_type not in model_types:
+            raise MMTError(
+                f"Dataset {dataset_id} is a '{dataset.model_type}' upload; the {label} analysis needs one of: "
+                f"{', '.join(model_types)}.",
+                code="wrong_dataset_type",
+                details={"dataset_id": dataset_id, "model_type": dataset.model_type, "accepted": list(model_types)},
+            )
+        return dataset
+    dataset = latest_dataset(session, model_types, baseline=False)
+    if dataset is None:
+        raise MMTError(
+            f"No {label} data available. Upload a file with POST /api/upload/{model_types[0]} first.",
+            code="no_data",
+            details={"accepted_types": list(model_types)},
+        )
+    return dataset
+
+
+def input_sha256(datasets: list[Dataset], parameters: dict[str, Any]) -> str:
+    """Hash the inputs: the Parquet copies' hashes and the parameters."""
+    digest = hashlib.sha256()
+    for dataset in datasets:
+        digest.update(dataset.parquet_sha256.encode())
+    digest.update(repr(sorted(to_jsonable(parameters).items())).encode())
+    return digest.hexdigest()
+
+
+def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> AnalysisResult:
+    """Run ``analysis_type`` on ``payload`` and store the result."""
+    from mmt.analyses import registry  # noqa: F401  (registers the handlers)
+
+    handler = HANDLERS.get(analysis_type)
+    if handler is None:
+        raise NotFoundError(
+            f"Unknown analysis type '{analysis_type}'. Use one of: {', '.join(sorted(HANDLERS))}.",
+            code="unknown_analysis_type",
+            details={"analysis_type": analysis_type, "accepted": sorted(HANDLERS)},
+        )
+    started = time.perf_counter()
+    with state.database.session() as session:
+        thresholds = current_thresholds(session)
+        run = handler(state, session, payload, thresholds)
+        results = to_jsonable(run.results)
+        statuses = results.get("summary_statuses", []) if isinstance(results, dict) else []
+        warnings = results.get("warnings", []) if isinstance(results, dict) else []
+        parameters = to_jsonable(run.parameters)
+        datasets = list(run.datasets) + ([run.reference] if run.reference is not None else [])
+        duration_ms = (time.perf_counter() - started) * 1000
+        record = AnalysisResult(
+            analysis_type=analysis_type,
+            dataset_id=run.datasets[0].id if run.datasets else None,
+            reference_dataset_id=run.reference.id if run.reference is not None else None,
+            dataset_ids=[dataset.id for dataset in datasets],
+            parameters=parameters,
+            thresholds=thresholds,
+            results=results,
+            warnings=warnings,
+            statuses=statuses,
+            status="completed",
+            software_version=__version__,
+            input_sha256=input_sha256(datasets, parameters),
+            duration_ms=duration_ms,
+        )
+        session.add(record)
+        session.flush()
+        record_id = record.id
+    LOGGER.info("analysis_id=%s type=%s datasets=%s duration_ms=%.1f",
+                record_id, analysis_type, [d.id for d in datasets], duration_ms)
+    with state.database.session() as session:
+        return session.get(AnalysisResult, record_id)
+
+
+def parse_options(model: type[pydantic.BaseModel], payload: dict[str, Any]) -> pydantic.BaseModel:
+    """Validate analysis options; pydantic errors become a 400 through the error handler."""
+    return model.model_validate(payload or {})
+
+
+def latest_results(session: Session) -> dict[str, AnalysisResult]:
+    """Return the latest stored result of every analysis type."""
+    latest: dict[str, AnalysisResult] = {}
+    subquery = (
+        sa.select(AnalysisResult.analysis_type, sa.func.max(AnalysisResult.id).label("max_id"))
+        .group_by(AnalysisResult.analysis_type)
+        .subquery()
+    )
+    rows = session.scalars(sa.select(AnalysisResult).join(subquery, AnalysisResult.id == subquery.c.max_id))
+    for row in rows:
+        latest[row.analysis_type] = row
+    return latest

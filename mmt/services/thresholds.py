@@ -1,0 +1,138 @@
+"""Reading and changing the thresholds in force, with a history of changes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from mmt.errors import ValidationError
+from mmt.storage.models import ThresholdChange, UserThreshold
+from mmt.thresholds import DEFAULTS, SPECS, SPECS_BY_KEY
+
+# Pairs (amber, red) whose order must hold after a change.
+ORDERED_PAIRS_HIGHER_IS_BETTER = (
+    ("auc_threshold", "auc_red_threshold"),
+    ("gini_threshold", "gini_red_threshold"),
+    ("ks_threshold", "ks_red_threshold"),
+    ("pvalue_amber", "pvalue_red"),
+    ("lgd_gauc_threshold", "lgd_gauc_red_threshold"),
+    ("ccf_gauc_threshold", "ccf_gauc_red_threshold"),
+)
+ORDERED_PAIRS_LOWER_IS_BETTER = (
+    ("psi_threshold", "psi_red_threshold"),
+    ("csi_threshold", "csi_red_threshold"),
+    ("vif_threshold", "vif_red_threshold"),
+    ("ead_ratio_threshold", "ead_ratio_red_threshold"),
+    ("durbin_watson_lower", "durbin_watson_upper"),
+)
+
+
+def current_thresholds(session: Session) -> dict[str, float]:
+    """Return every threshold key with the value in force."""
+    values = dict(DEFAULTS)
+    for row in session.scalars(sa.select(UserThreshold)):
+        if row.key in values:
+            values[row.key] = row.value
+    return values
+
+
+def validate_changes(payload: Any) -> dict[str, float]:
+    """Check keys, types and ranges of a threshold change request."""
+    if not isinstance(payload, dict) or not payload:
+        raise ValidationError(
+            "Send a JSON object of threshold keys and numbers, e.g. {\"auc_threshold\": 0.75}.",
+            code="invalid_thresholds",
+            status=400,
+            details={"accepted_keys": sorted(SPECS_BY_KEY)},
+        )
+    unknown = sorted(key for key in payload if key not in SPECS_BY_KEY)
+    if unknown:
+        raise ValidationError(
+            f"Unknown threshold keys: {', '.join(unknown)}.",
+            code="unknown_threshold",
+            status=400,
+            details={"unknown_keys": unknown, "accepted_keys": sorted(SPECS_BY_KEY)},
+        )
+    changes: dict[str, float] = {}
+    errors = []
+    for key, raw in payload.items():
+        spec = SPECS_BY_KEY[key]
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(float(raw)):
+            errors.append({"key": key, "value": raw if isinstance(raw, (int, float, str, bool)) or raw is None else str(raw),
+                           "message": "must be a finite number"})
+            continue
+        value = float(raw)
+        if not spec.minimum <= value <= spec.maximum:
+            errors.append({"key": key, "value": value, "message": f"must be between {spec.minimum} and {spec.maximum}"})
+            continue
+        changes[key] = value
+    if errors:
+        first = errors[0]
+        raise ValidationError(
+            f"Invalid threshold {first['key']}={first['value']!r}: {first['message']}.",
+            code="invalid_threshold",
+            status=400,
+            details={"errors": errors},
+        )
+    return changes
+
+
+def _check_order(values: dict[str, float]) -> None:
+    for amber, red in ORDERED_PAIRS_HIGHER_IS_BETTER:
+        if values[red] > values[amber]:
+            raise ValidationError(
+                f"{red} ({values[red]}) must not be above {amber} ({values[amber]}).",
+                code="inconsistent_thresholds", status=400, details={amber: values[amber], red: values[red]},
+            )
+    for amber, red in ORDERED_PAIRS_LOWER_IS_BETTER:
+        if values[red] < values[amber]:
+            raise ValidationError(
+                f"{red} ({values[red]}) must not be below {amber} ({values[amber]}).",
+                code="inconsistent_thresholds", status=400, details={amber: values[amber], red: values[red]},
+            )
+
+
+def save_thresholds(session: Session, payload: Any, changed_by: str | None = None) -> tuple[dict[str, float], dict[str, dict]]:
+    """Validate and store threshold changes; return the values in force and what changed."""
+    changes = validate_changes(payload)
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise concurrent threshold changes so that the pair checks see committed values.
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(734501)"))
+    values = current_thresholds(session)
+    merged = {**values, **changes}
+    _check_order(merged)
+    changed: dict[str, dict] = {}
+    for key, value in changes.items():
+        old = values[key]
+        if old == value:
+            continue
+        row = session.get(UserThreshold, key)
+        if row is None:
+            session.add(UserThreshold(key=key, value=value))
+        else:
+            row.value = value
+        session.add(ThresholdChange(key=key, old_value=old, new_value=value, changed_by=changed_by))
+        changed[key] = {"old": old, "new": value}
+    return merged, changed
+
+
+def threshold_history(session: Session, limit: int = 500) -> list[dict[str, Any]]:
+    """Return the latest threshold changes, newest first."""
+    rows = session.scalars(sa.select(ThresholdChange).order_by(ThresholdChange.id.desc()).limit(limit))
+    return [
+        {"id": row.id, "key": row.key, "old_value": row.old_value, "new_value": row.new_value,
+         "changed_by": row.changed_by, "changed_at": row.changed_at.isoformat()}
+        for row in rows
+    ]
+
+
+def threshold_specs() -> list[dict[str, Any]]:
+    """Describe every key: default, range, meaning and group."""
+    return [
+        {"key": spec.key, "default": spec.default, "minimum": spec.minimum, "maximum": spec.maximum,
+         "description": spec.description, "group": spec.group}
+        for spec in SPECS
+    ]
