@@ -23,6 +23,17 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def bin_case(value: str, edges: Sequence[float]) -> str:
+    """SQL for the 0-based right-closed bin of ``value``: the number of edges below it.
+
+    Written as a plain ``CASE`` so that DuckDB and Spark SQL read it alike.
+    """
+    if len(edges) == 0:
+        return "0"
+    branches = " ".join(f"WHEN {value} <= {float(edge)!r} THEN {index}" for index, edge in enumerate(edges))
+    return f"(CASE {branches} ELSE {len(edges)} END)"
+
+
 def _connection() -> duckdb.DuckDBPyConnection:
     connection = getattr(_LOCAL, "connection", None)
     if connection is None:
@@ -79,13 +90,14 @@ class DuckDBEngine:
     def score_counts(self, selection: Selection, score: str, flag: str, group_by: str | None = None) -> Aggregates:
         source, params = _source(selection)
         group = f"{quote(group_by)} AS grp, " if group_by else ""
-        group_key = "grp, " if group_by else ""
+        # Ordinals, not aliases: a data column may be called "score" too.
+        group_ordinals = "1, 2" if group_by else "1"
         sql = (
             f"SELECT {group}{quote(score)} AS score, "
             f"sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS defaults, "
             f"sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_defaults "
             f"FROM {source} WHERE {quote(score)} IS NOT NULL AND {quote(flag)} IS NOT NULL "
-            f"GROUP BY {group_key}score ORDER BY {group_key}score"
+            f"GROUP BY {group_ordinals} ORDER BY {group_ordinals}"
         )
         return _fetch(sql, params)
 
@@ -102,16 +114,14 @@ class DuckDBEngine:
         if edges is None:
             grade_expr = f"CAST({quote(grade)} AS VARCHAR)"
         else:
-            edge_list = "[" + ", ".join(repr(float(edge)) for edge in edges) + "]::DOUBLE[]"
-            value = f"CAST({quote(grade)} AS DOUBLE)"
-            grade_expr = f"CAST(len(list_filter({edge_list}, e -> e < {value})) AS VARCHAR)"
+            grade_expr = f"CAST({bin_case(f'CAST({quote(grade)} AS DOUBLE)', edges)} AS VARCHAR)"
         sql = (
             f"SELECT {grade_expr} AS grade, count(*)::BIGINT AS obligors, "
             f"sum({y})::DOUBLE AS defaults, sum({p}) AS sum_pd, sum({p}*{p}) AS sum_pd2, "
             f"sum({p}*{p}*{p}) AS sum_pd3, sum({p}*{p}*{p}*{p}) AS sum_pd4, sum({y}*{p}) AS sum_default_pd, "
             f"min({p}) AS min_pd, max({p}) AS max_pd "
             f"FROM {source} WHERE {quote(pd)} IS NOT NULL AND {quote(flag)} IS NOT NULL "
-            f"GROUP BY grade ORDER BY grade"
+            f"GROUP BY 1 ORDER BY 1"
         )
         return _fetch(sql, params)
 
@@ -134,13 +144,8 @@ class DuckDBEngine:
         ``numpy.searchsorted(edges, x, side="left")``.
         """
         source, params = _source(selection)
-        edge_list = "[" + ", ".join(repr(float(edge)) for edge in edges) + "]::DOUBLE[]"
         value = f"CAST({quote(column)} AS DOUBLE)"
-        # The number of edges strictly below x is the bin index of the right-closed bins.
-        bin_expr = (
-            f"CASE WHEN {value} IS NULL OR isnan({value}) THEN -1 "
-            f"ELSE len(list_filter({edge_list}, e -> e < {value})) END"
-        )
+        bin_expr = f"CASE WHEN {value} IS NULL OR isnan({value}) THEN -1 ELSE {bin_case(value, edges)} END"
         events = (
             f", sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS events, "
             f"sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_events"
@@ -149,7 +154,7 @@ class DuckDBEngine:
         flag_filter = f" WHERE {quote(flag)} IS NOT NULL" if flag else ""
         sql = (
             f"SELECT {bin_expr} AS bin, count(*)::BIGINT AS observations{events} FROM {source}{flag_filter} "
-            f"GROUP BY bin ORDER BY bin"
+            f"GROUP BY 1 ORDER BY 1"
         )
         return _fetch(sql, params)
 
@@ -163,7 +168,7 @@ class DuckDBEngine:
         flag_filter = f" WHERE {quote(flag)} IS NOT NULL" if flag else ""
         sql = (
             f"SELECT CAST({quote(column)} AS VARCHAR) AS level, count(*)::BIGINT AS observations{events} "
-            f"FROM {source}{flag_filter} GROUP BY level ORDER BY observations DESC, level NULLS LAST"
+            f"FROM {source}{flag_filter} GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
         )
         return _fetch(sql, params)
 
