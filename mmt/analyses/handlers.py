@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from mmt.api.schemas import PDAnalyzeRequest
 from mmt.engine import get_engine
 from mmt.services.analyses import AnalysisRun, register, resolve_dataset
 
-REQUEST_MODELS: dict[str, type[BaseModel]] = {"pd": PDAnalyzeRequest}
-
-
-@register("pd", ("pd", "pd_baseline"))
+@register("pd", ("pd", "pd_baseline"), PDAnalyzeRequest)
 def handle_pd(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
     from mmt.analyses.pd import analyze_pd
     from mmt.analyses.pd_inputs import build_pd_inputs

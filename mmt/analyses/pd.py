@@ -305,8 +305,7 @@ def _calibration(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, 
 def _calibration_statuses(section: dict[str, Any], thresholds: dict[str, float], statuses: list) -> None:
     """Add traffic lights to the grade and portfolio tests, in place."""
     for grade in section.get("grades", []):
-        jeffreys = grade.get("jeffreys") or {}
-        pvalue = jeffreys.get("pvalue") if isinstance(jeffreys, dict) else None
+        pvalue = grade.get("jeffreys_pvalue")
         grade["status"] = status_pvalue(pvalue, thresholds)
         statuses.append({"metric": f"calibration.grade[{grade.get('grade')}].jeffreys", "value": pvalue, "status": grade["status"]})
     portfolio = section.get("portfolio", {})
@@ -318,7 +317,7 @@ def _calibration_statuses(section: dict[str, Any], thresholds: dict[str, float],
             statuses.append({"metric": f"calibration.{name}", "value": pvalue, "status": test["status"]})
     herfindahl = portfolio.get("herfindahl")
     if isinstance(herfindahl, dict):
-        value = herfindahl.get("hi")
+        value = herfindahl.get("normalised_index")
         herfindahl["status"] = status_lower_is_better(value, thresholds["herfindahl_threshold"], 1.0)
         statuses.append({"metric": "calibration.herfindahl", "value": value, "status": herfindahl["status"]})
 

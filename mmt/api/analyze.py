@@ -6,19 +6,13 @@ from flask import Blueprint, jsonify, url_for
 
 from mmt.api.openapi import documented
 from mmt.api.request_body import json_body
-from mmt.api.schemas import AnalyzeResponse, JobAccepted, PDAnalyzeRequest
+from mmt.api.schemas import AnalyzeResponse, JobAccepted
 from mmt.app import app_state
 from mmt.services.analyses import run_analysis
 
 bp = Blueprint("analyze", __name__)
 
 ANALYSIS_TYPES = ("pd", "lgd", "ead", "macro", "rating_transition", "stability", "woe")
-
-
-def _request_model(analysis_type: str):
-    from mmt.analyses import registry
-
-    return registry.REQUEST_MODELS.get(analysis_type, PDAnalyzeRequest if analysis_type == "pd" else None)
 
 
 def _document_analyses() -> None:

@@ -40,14 +40,18 @@ class AnalysisRun:
 Handler = Callable[[Any, Session, dict[str, Any], dict[str, float]], AnalysisRun]
 HANDLERS: dict[str, Handler] = {}
 DATASET_TYPES: dict[str, tuple[str, ...]] = {}
+REQUEST_MODELS: dict[str, type[pydantic.BaseModel]] = {}
 
 
-def register(analysis_type: str, dataset_types: tuple[str, ...]) -> Callable[[Handler], Handler]:
-    """Register the handler of ``analysis_type`` (decorator)."""
+def register(analysis_type: str, dataset_types: tuple[str, ...],
+             request_model: type[pydantic.BaseModel] | None = None) -> Callable[[Handler], Handler]:
+    """Register the handler of ``analysis_type`` and its request model (decorator)."""
 
     def decorator(handler: Handler) -> Handler:
         HANDLERS[analysis_type] = handler
         DATASET_TYPES[analysis_type] = dataset_types
+        if request_model is not None:
+            REQUEST_MODELS[analysis_type] = request_model
         return handler
 
     return decorator

@@ -1,0 +1,65 @@
+"""Handlers of the LGD and EAD/CCF back-tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+from mmt.analyses.ead import EADOptions, analyze_ead
+from mmt.analyses.frames import read_frame
+from mmt.analyses.lgd import LGDOptions, analyze_lgd
+from mmt.api.schemas import AnalyzeBase
+from mmt.errors import MMTError
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.datasets import get_dataset
+
+
+class LGDAnalyzeRequest(AnalyzeBase, LGDOptions):
+    """Options of the LGD analysis: filters by quarter, portfolio and model name."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EADAnalyzeRequest(AnalyzeBase, EADOptions):
+    """Options of the EAD/CCF analysis: filters by quarter, portfolio and model name."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _reference(state: Any, session, request: AnalyzeBase, model_type: str):
+    if request.reference_dataset_id is None:
+        return None, None
+    reference = get_dataset(session, request.reference_dataset_id)
+    if reference.model_type != model_type:
+        raise MMTError(
+            f"Reference dataset {reference.id} is a '{reference.model_type}' upload, not {model_type}.",
+            code="wrong_dataset_type", details={"reference_dataset_id": reference.id, "model_type": reference.model_type},
+        )
+    return reference, read_frame(state, reference)
+
+
+def _run(state, session, payload, thresholds, *, kind: str) -> AnalysisRun:
+    request_model = LGDAnalyzeRequest if kind == "lgd" else EADAnalyzeRequest
+    options_model = LGDOptions if kind == "lgd" else EADOptions
+    analyze = analyze_lgd if kind == "lgd" else analyze_ead
+    request = request_model.model_validate(payload)
+    dataset = resolve_dataset(session, request.chosen_dataset_id(), (kind,), label=kind.upper())
+    reference, reference_frame = _reference(state, session, request, kind)
+    options = options_model.model_validate(request.model_dump(include=set(options_model.model_fields)))
+    results = analyze(read_frame(state, dataset), options, thresholds, reference_frame=reference_frame)
+    parameters = request.model_dump(by_alias=True, exclude_none=True)
+    parameters["dataset_id"] = dataset.id
+    results["dataset"] = {"id": dataset.id, "name": dataset.name, "model_type": dataset.model_type}
+    results["thresholds"] = thresholds
+    return AnalysisRun(results=results, datasets=[dataset], reference=reference, parameters=parameters)
+
+
+@register("lgd", ("lgd",), LGDAnalyzeRequest)
+def handle_lgd(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
+    return _run(state, session, payload, thresholds, kind="lgd")
+
+
+@register("ead", ("ead",), EADAnalyzeRequest)
+def handle_ead(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
+    return _run(state, session, payload, thresholds, kind="ead")

@@ -1,0 +1,49 @@
+"""Handler of the rating transition analysis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+from mmt.analyses.frames import read_frame
+from mmt.analyses.transitions import TransitionOptions, analyze_rating_transitions
+from mmt.api.schemas import AnalyzeBase
+from mmt.errors import ValidationError
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+
+
+class TransitionAnalyzeRequest(AnalyzeBase, TransitionOptions):
+    """Options of the rating transition analysis: a dataset, or two arrays of ratings."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+REQUIRED = ("obligor_id", "snapshot_date", "rating")
+
+
+@register("rating_transition", ("ratings", "pd", "pd_baseline"), TransitionAnalyzeRequest)
+def handle_rating_transition(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
+    request = TransitionAnalyzeRequest.model_validate(payload)
+    options = TransitionOptions.model_validate(request.model_dump(include=set(TransitionOptions.model_fields)))
+    datasets = []
+    frame = None
+    arrays_given = request.previous_ratings is not None or request.current_ratings is not None
+    if not arrays_given or request.chosen_dataset_id() is not None:
+        dataset = resolve_dataset(session, request.chosen_dataset_id(), ("ratings", "pd", "pd_baseline"), label="rating transition")
+        frame = read_frame(state, dataset)
+        missing = [column for column in REQUIRED if column not in frame.columns]
+        if missing:
+            raise ValidationError(
+                f"Dataset {dataset.id} lacks the columns a transition matrix needs: {', '.join(missing)}. "
+                "Upload a rating history with obligor_id, snapshot_date and rating.",
+                code="missing_column", details={"dataset_id": dataset.id, "missing": missing, "columns": list(frame.columns)},
+            )
+        datasets.append(dataset)
+    results = analyze_rating_transitions(frame, options, thresholds)
+    parameters = request.model_dump(by_alias=True, exclude_none=True, exclude={"previous_ratings", "current_ratings"})
+    if datasets:
+        parameters["dataset_id"] = datasets[0].id
+        results["dataset"] = {"id": datasets[0].id, "name": datasets[0].name, "model_type": datasets[0].model_type}
+    results["thresholds"] = thresholds
+    return AnalysisRun(results=results, datasets=datasets, parameters=parameters)
