@@ -353,7 +353,9 @@ def calculate_discrimination(
     roc_curve = Curve(
         x=tuple(false_positive[curve_indices].tolist()), y=curve_default_share, score=curve_scores
     )
-    cap_curve = Curve(x=tuple(obligor_share[curve_indices].tolist()), y=curve_default_share, score=curve_scores)
+    cap_curve = Curve(
+        x=tuple(obligor_share[curve_indices].tolist()), y=curve_default_share, score=curve_scores
+    )
 
     return DiscriminationResult(
         auc=auc,
