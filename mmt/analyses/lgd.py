@@ -1,0 +1,590 @@
+"""LGD back-testing: calibration, rank ordering and errors, overall and per segment.
+
+The back-testing sample follows the ECB instructions for reporting IRB
+validation results (LGD): facilities whose recovery process is closed. Open
+workouts have no final realised LGD, so they are excluded and counted.
+Realised LGD below 0 (recoveries above exposure) or above 1 (costs above
+recoveries) is kept as it is and counted, because clipping would change the
+ranks, the t-test and the loss shortfall.
+
+:func:`backtest_figures` is shared with the EAD/CCF analysis, which runs the
+same figures on CCF.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pydantic
+
+from mmt.analyses.common import metric_entry, not_computable_entry
+from mmt.analyses.filters import MonitoringFilters, additional_data, apply_filters, filter_options
+from mmt.errors import ValidationError
+from mmt.jsonsafe import to_jsonable
+from mmt.stats import NotComputable
+from mmt.stats import backtest
+from mmt.thresholds import DEFAULTS, status_higher_is_better, status_lower_is_better, status_pvalue
+
+__all__ = [
+    "BacktestOptions",
+    "LGDOptions",
+    "StatusKeys",
+    "analyze_lgd",
+    "backtest_figures",
+    "decile_data",
+    "error_entry",
+    "lgd_filter_options",
+    "resolve_thresholds",
+]
+
+OPEN_WORKOUT_STATUSES = frozenset({"open", "ongoing", "in progress", "in_progress", "active", "pending", "unresolved"})
+MAX_LISTED_FACILITIES = 50
+MISSING_SEGMENT = "(missing)"
+# The ECB compares the gAUC with initial validation for the portfolio, not per segment.
+PORTFOLIO_ONLY_GAUC_TEST = {
+    "value": None,
+    "status": "not_requested",
+    "reason": "the gAUC test against initial validation runs on the whole selection only",
+}
+
+GaucClasses = Literal["auto", "segments", "grades"] | list[float]
+
+
+class BacktestOptions(MonitoringFilters):
+    """Options shared by the LGD and EAD/CCF analyses, besides the filters.
+
+    ``gauc_classes`` is ``"auto"``, ``"segments"``, ``"grades"`` or increasing
+    class bounds (see :func:`mmt.stats.backtest.generalised_auc`).
+    """
+
+    reference_gauc: float | None = pydantic.Field(default=None, ge=0.0, le=1.0)
+    segment_column: str = "segment"
+    gauc_classes: GaucClasses = "auto"
+    max_scatter_points: int = pydantic.Field(default=2000, ge=1, le=100_000)
+
+    @pydantic.field_validator("gauc_classes")
+    @classmethod
+    def _check_bounds(cls, value: GaucClasses) -> GaucClasses:
+        if isinstance(value, list):
+            bounds = np.asarray(value, dtype=float)
+            if bounds.size == 0 or not np.isfinite(bounds).all() or (np.diff(bounds) <= 0).any():
+                raise ValueError(f"gauc_classes bounds must be finite and strictly increasing; got {value}")
+        return value
+
+
+class LGDOptions(BacktestOptions):
+    """Options of the LGD analysis."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusKeys:
+    """Threshold keys that colour the figures of one back-test; ``None`` leaves a figure uncoloured."""
+
+    gauc_amber: str
+    gauc_red: str
+    mape: str | None = None
+    r_squared: str | None = None
+
+
+LGD_STATUS_KEYS = StatusKeys("lgd_gauc_threshold", "lgd_gauc_red_threshold", "lgd_mape_threshold", "lgd_r2_threshold")
+
+
+def resolve_thresholds(thresholds: dict[str, float] | None) -> dict[str, float]:
+    """Return the defaults overlaid with the thresholds in force."""
+    resolved = dict(DEFAULTS)
+    resolved.update(thresholds or {})
+    return resolved
+
+
+def lgd_filter_options(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Return the ``portfolios``, ``quarters`` and ``modelNames`` an LGD dataset offers."""
+    return filter_options(frame)
+
+
+# --------------------------------------------------------------------------- shared figures
+
+
+def _attempt(compute: Callable[[], Any]) -> tuple[Any, NotComputable | None]:
+    try:
+        return compute(), None
+    except NotComputable as error:
+        return None, error
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = weights.sum()
+    if total <= 0:
+        raise NotComputable("the total exposure is 0", "zero_exposure")
+    return float((values * weights).sum() / total)
+
+
+def backtest_figures(
+    predicted: np.ndarray,
+    realised: np.ndarray,
+    *,
+    exposure: np.ndarray | None,
+    quantity: str,
+    t_test: Callable[[np.ndarray, np.ndarray], backtest.TTestResult],
+    thresholds: dict[str, float],
+    status_keys: StatusKeys,
+    gauc_classes: GaucClasses = "auto",
+    gauc_initial: float | None = None,
+) -> dict[str, Any]:
+    """Compute the back-test figures of one scope (the portfolio or one segment).
+
+    Parameters
+    ----------
+    predicted, realised : numpy.ndarray
+        Estimated and realised values of the facilities in the sample (finite).
+    exposure : numpy.ndarray or None
+        Weights of the weighted means and the loss shortfall (EAD for LGD,
+        undrawn amount for CCF). Rows with a missing or negative weight are
+        left out of the weighted figures only.
+    quantity : str
+        "LGD" or "CCF", used in reasons.
+    t_test : callable
+        :func:`mmt.stats.backtest.lgd_t_test` or ``ccf_t_test``.
+    thresholds : dict
+        Thresholds in force (see :func:`resolve_thresholds`).
+    status_keys : StatusKeys
+        Which thresholds colour gAUC, MAPE and R-squared.
+    gauc_classes : {"auto", "segments", "grades"} or list of float, optional
+        Class scheme of the gAUC contingency table.
+    gauc_initial : float, optional
+        gAUC at initial validation. When given, the gAUC test is run.
+
+    Returns
+    -------
+    dict
+        ``metrics`` (flat numbers, ``None`` where undefined) and ``tests``
+        (entries with value, status and details, or the reason a figure is
+        undefined).
+    """
+    n = int(predicted.size)
+    metrics: dict[str, Any] = {"facilities": n}
+    tests: dict[str, Any] = {}
+
+    # 1. Means, plain and weighted.
+    metrics["mean_predicted"] = float(predicted.mean()) if n else None
+    metrics["mean_realised"] = float(realised.mean()) if n else None
+    metrics["weighted_mean_predicted"] = None
+    metrics["weighted_mean_realised"] = None
+    weights = None
+    if exposure is not None:
+        valid = np.isfinite(exposure) & (exposure >= 0)
+        weights = np.where(valid, exposure, 0.0)
+        metrics["weighted_mean_predicted"], _ = _attempt(lambda: _weighted_mean(predicted[valid], weights[valid]))
+        metrics["weighted_mean_realised"], _ = _attempt(lambda: _weighted_mean(realised[valid], weights[valid]))
+
+    # 2. Errors.
+    errors = backtest.error_metrics(predicted, realised, exposure=weights)
+    metrics["MAPE"] = errors.mape
+    metrics["R-squared"] = errors.r_squared
+    metrics["MAE"] = errors.mae
+    metrics["RMSE"] = errors.rmse
+    metrics["Bias"] = errors.bias
+    metrics["loss_shortfall"] = errors.loss_shortfall
+    metrics["weighted_MAE"] = errors.weighted_mae
+    metrics["mape_excluded_zero_realised"] = errors.mape_excluded_zero_realised
+    tests["errors"] = errors.to_dict()
+
+    # 3. Calibration: the one-sided t-test of realised against estimated.
+    result, error = _attempt(lambda: t_test(predicted, realised))
+    if error is None:
+        tests["t_test"] = metric_entry(result.statistic, status_pvalue(result.pvalue, thresholds), **result.to_dict())
+        metrics["t_statistic"] = result.statistic
+        metrics["t_pvalue"] = result.pvalue
+    else:
+        tests["t_test"] = not_computable_entry(error)
+        metrics["t_statistic"] = metrics["t_pvalue"] = None
+
+    # 4. Rank ordering: gAUC, its test against initial validation, rank correlations.
+    gauc, gauc_error = _attempt(lambda: backtest.generalised_auc(predicted, realised, classes=gauc_classes))
+    if gauc_error is None:
+        amber, red = thresholds[status_keys.gauc_amber], thresholds[status_keys.gauc_red]
+        status = status_higher_is_better(gauc.gauc, amber, red)
+        tests["gauc"] = metric_entry(gauc.gauc, status, **gauc.to_dict())
+        metrics["gAUC"] = gauc.gauc
+        metrics["gAUC_standard_error"] = gauc.standard_error
+    else:
+        tests["gauc"] = not_computable_entry(gauc_error)
+        metrics["gAUC"] = metrics["gAUC_standard_error"] = None
+
+    metrics["gAUC_test_pvalue"] = None
+    if gauc_initial is None:
+        tests["gauc_test"] = not_computable_entry(
+            NotComputable("no gAUC at initial validation was given", "not_requested")
+        )
+    elif gauc_error is not None:
+        tests["gauc_test"] = not_computable_entry(gauc_error, gauc_initial=gauc_initial)
+    else:
+        comparison, comparison_error = _attempt(
+            lambda: backtest.gauc_test(gauc.gauc, gauc.standard_error, gauc_initial)
+        )
+        if comparison_error is None:
+            tests["gauc_test"] = metric_entry(
+                comparison.statistic, status_pvalue(comparison.pvalue, thresholds), **comparison.to_dict()
+            )
+            metrics["gAUC_test_pvalue"] = comparison.pvalue
+        else:
+            tests["gauc_test"] = not_computable_entry(comparison_error, gauc_initial=gauc_initial)
+
+    correlations, error = _attempt(lambda: backtest.rank_correlations(predicted, realised, quantity=quantity))
+    for name in ("spearman", "kendall", "pearson"):
+        if error is None:
+            value = getattr(correlations, name)
+            pvalue = getattr(correlations, f"{name}_pvalue")
+            tests[name] = metric_entry(value, None, pvalue=pvalue, n=correlations.n)
+            metrics[name] = value
+            metrics[f"{name}_pvalue"] = pvalue
+        else:
+            tests[name] = not_computable_entry(error)
+            metrics[name] = metrics[f"{name}_pvalue"] = None
+
+    # 5. Traffic lights of the error metrics.
+    tests["MAPE"] = error_entry(errors, "mape", status_keys.mape, thresholds, lower_is_better=True)
+    tests["R-squared"] = error_entry(errors, "r_squared", status_keys.r_squared, thresholds, lower_is_better=False)
+    return {"metrics": metrics, "tests": tests}
+
+
+def error_entry(
+    errors: backtest.ErrorMetrics,
+    name: str,
+    threshold_key: str | None,
+    thresholds: dict[str, float],
+    *,
+    lower_is_better: bool,
+) -> dict[str, Any]:
+    """Build the entry of one error metric (``"mape"``, ``"r_squared"``) with its traffic light.
+
+    ``threshold_key`` names a single threshold, so failing it is amber: no red
+    band is configured for MAPE and R-squared. ``None`` leaves the entry uncoloured.
+    """
+    value = getattr(errors, name)
+    if value is None:
+        reason = errors.reasons.get(name, {"status": "not_computable", "reason": "undefined for this sample"})
+        return {"value": None, "status": reason["status"], "reason": reason["reason"]}
+    status = None
+    if threshold_key is not None:
+        if lower_is_better:
+            status = status_lower_is_better(value, thresholds[threshold_key], math.inf)
+        else:
+            status = status_higher_is_better(value, thresholds[threshold_key], -math.inf)
+    return metric_entry(value, status, threshold=thresholds.get(threshold_key) if threshold_key else None)
+
+
+def decile_data(predicted: np.ndarray, realised: np.ndarray) -> dict[str, Any]:
+    """Build the front end's ``decile_data``: percent of facilities by realised (rows) and estimated decile.
+
+    Raises
+    ------
+    NotComputable
+        Fewer facilities than deciles; the caller then leaves ``decile_data`` out.
+    """
+    table = backtest.decile_table(predicted, realised)
+    rows = [
+        {"actual_decile": f"D{index + 1}", "values": list(percent), "counts": list(counts)}
+        for index, (percent, counts) in enumerate(zip(table.percent, table.counts))
+    ]
+    return {
+        "data": rows,
+        "total_count": table.total_count,
+        "rows": "realised decile",
+        "columns": "predicted decile",
+        "unit": "percent of facilities",
+    }
+
+
+def summary_statuses(tests: dict[str, Any], entries: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Return ``{metric, value, status}`` for each ``(label, test key)`` pair."""
+    statuses = []
+    for label, key in entries:
+        entry = tests.get(key, {})
+        value = entry.get("pvalue") if key.endswith("_test") else entry.get("value")
+        statuses.append({"metric": label, "value": value, "status": entry.get("status")})
+    return statuses
+
+
+def segment_labels(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Return the segment of each row as text, with missing values as ``(missing)``."""
+    text = frame[column].astype("string").str.strip()
+    return text.mask(text == "").fillna(MISSING_SEGMENT).astype(object)
+
+
+def check_segment_column(frame: pd.DataFrame, column: str) -> None:
+    """Raise ``unknown_column`` (422) when the segment column is not in the dataset."""
+    if column not in frame.columns:
+        raise ValidationError(
+            f"The segment column {column!r} is not in the dataset. Choose one of its columns.",
+            code="unknown_column",
+            details={"segment_column": column, "columns": [str(name) for name in frame.columns]},
+        )
+
+
+def numeric_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Return a column as floats (missing or non-numeric values as NaN), or all NaN when absent."""
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+# --------------------------------------------------------------------------- LGD analysis
+
+
+def _open_workouts(frame: pd.DataFrame) -> pd.Series:
+    if "workout_status" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    status = frame["workout_status"].astype("string").str.strip().str.casefold()
+    return status.isin(OPEN_WORKOUT_STATUSES).fillna(False).astype(bool)
+
+
+def _sample_facilities(frame: pd.DataFrame, mask: pd.Series) -> list[str]:
+    if "facility_id" not in frame.columns:
+        return [str(index) for index in frame.index[mask][:MAX_LISTED_FACILITIES]]
+    return [str(value) for value in frame.loc[mask, "facility_id"].head(MAX_LISTED_FACILITIES)]
+
+
+def _lgd_sample(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Return the back-testing sample (closed, both LGDs present) and the exclusion counts."""
+    predicted = numeric_column(frame, "lgd_predicted")
+    realised = numeric_column(frame, "lgd_realised")
+    open_workout = _open_workouts(frame)
+    closed = ~open_workout
+    missing_realised = closed & ~np.isfinite(realised)
+    missing_predicted = closed & np.isfinite(realised) & ~np.isfinite(predicted)
+    in_sample = closed & np.isfinite(realised) & np.isfinite(predicted)
+
+    sample = frame.loc[in_sample].copy()
+    sample["lgd_predicted"] = predicted[in_sample]
+    sample["lgd_realised"] = realised[in_sample]
+    below_zero = sample["lgd_realised"] < 0
+    above_one = sample["lgd_realised"] > 1
+    predicted_out = (sample["lgd_predicted"] < 0) | (sample["lgd_predicted"] > 1)
+    counts: dict[str, Any] = {
+        "rows_selected": int(len(frame)),
+        "open_workouts_excluded": int(open_workout.sum()),
+        "missing_realised_excluded": int(missing_realised.sum()),
+        "missing_predicted_excluded": int(missing_predicted.sum()),
+        "facilities": int(in_sample.sum()),
+        "realised_below_zero": int(below_zero.sum()),
+        "realised_above_one": int(above_one.sum()),
+        "realised_out_of_range": int((below_zero | above_one).sum()),
+        "predicted_out_of_range": int(predicted_out.sum()),
+        "zero_realised": int((sample["lgd_realised"] == 0).sum()),
+        "out_of_range_facilities": _sample_facilities(sample, below_zero | above_one),
+    }
+    if "ead" in frame.columns:
+        exposure = numeric_column(sample, "ead")
+        counts["exposure_missing"] = int((~np.isfinite(exposure) | (exposure < 0)).sum())
+    return sample, counts
+
+
+def _lgd_warnings(counts: dict[str, Any]) -> list[str]:
+    warnings = []
+    if counts["open_workouts_excluded"]:
+        warnings.append(
+            f"{counts['open_workouts_excluded']} open workouts have no final realised LGD and are excluded."
+        )
+    if counts["missing_realised_excluded"]:
+        warnings.append(f"{counts['missing_realised_excluded']} closed facilities without realised LGD are excluded.")
+    if counts["missing_predicted_excluded"]:
+        warnings.append(f"{counts['missing_predicted_excluded']} facilities without predicted LGD are excluded.")
+    if counts["realised_out_of_range"]:
+        warnings.append(
+            f"{counts['realised_out_of_range']} realised LGDs lie outside [0, 1] "
+            f"({counts['realised_below_zero']} below 0, {counts['realised_above_one']} above 1). "
+            "They are kept unchanged."
+        )
+    if counts["predicted_out_of_range"]:
+        warnings.append(
+            f"{counts['predicted_out_of_range']} predicted LGDs lie outside [0, 1]. They are kept unchanged."
+        )
+    if counts["zero_realised"]:
+        warnings.append(f"MAPE leaves out {counts['zero_realised']} facilities with realised LGD 0.")
+    if counts.get("exposure_missing"):
+        warnings.append(
+            f"{counts['exposure_missing']} facilities without a valid EAD are left out of the weighted figures."
+        )
+    return warnings
+
+
+def _reference_gauc(
+    reference_frame: pd.DataFrame | None, options: LGDOptions
+) -> tuple[float | None, str | None, list[str]]:
+    """Return the initial-validation gAUC, its source and warnings."""
+    if options.reference_gauc is not None:
+        return options.reference_gauc, "option", []
+    if reference_frame is None:
+        return None, None, []
+
+    # Portfolio and model filters carry over to the reference sample, the quarter does not.
+    reference_filters = MonitoringFilters(portfolio=options.portfolio, modelName=options.modelName)
+    try:
+        selected = apply_filters(reference_frame, reference_filters, dataset_kind="reference LGD")
+    except ValidationError:
+        message = "The reference dataset has no rows for the selected portfolio and model, so the gAUC test is skipped."
+        return None, None, [message]
+    sample, _ = _lgd_sample(selected)
+    result, error = _attempt(
+        lambda: backtest.generalised_auc(
+            sample["lgd_predicted"].to_numpy(), sample["lgd_realised"].to_numpy(), classes=options.gauc_classes
+        )
+    )
+    if error is not None:
+        message = f"The gAUC of the reference dataset is not computable ({error.reason}), so the gAUC test is skipped."
+        return None, None, [message]
+    return result.gauc, "reference_frame", []
+
+
+def _lgd_scope(
+    sample: pd.DataFrame, options: LGDOptions, thresholds: dict[str, float], gauc_initial: float | None
+) -> dict[str, Any]:
+    exposure = sample["ead"].to_numpy(dtype=float) if "ead" in sample.columns else None
+    return backtest_figures(
+        sample["lgd_predicted"].to_numpy(),
+        sample["lgd_realised"].to_numpy(),
+        exposure=exposure,
+        quantity="LGD",
+        t_test=backtest.lgd_t_test,
+        thresholds=thresholds,
+        status_keys=LGD_STATUS_KEYS,
+        gauc_classes=options.gauc_classes,
+        gauc_initial=gauc_initial,
+    )
+
+
+def analyze_lgd(
+    frame: pd.DataFrame,
+    options: LGDOptions,
+    thresholds: dict[str, float] | None,
+    *,
+    reference_frame: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Back-test an LGD model on the selected facilities, overall and per segment.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Facility rows with the canonical columns ``lgd_predicted``,
+        ``lgd_realised`` and optionally ``segment``, ``period``,
+        ``period_label``, ``model_name``, ``ead``, ``collateral``,
+        ``workout_status`` and ``facility_id``.
+    options : LGDOptions
+        Filters, segment column, gAUC class scheme and initial gAUC.
+    thresholds : dict or None
+        Thresholds in force; missing keys take their defaults.
+    reference_frame : pandas.DataFrame, optional
+        Initial-validation dataset. Its gAUC is the reference of the gAUC
+        test unless ``options.reference_gauc`` is given.
+
+    Returns
+    -------
+    dict
+        Strict-JSON results with ``metrics``, ``tests``, ``segments``,
+        ``plot_data``, ``decile_data`` (left out below 10 facilities),
+        ``additional_data``, ``summary_statuses``, ``counts``, ``parameters``
+        and ``warnings``.
+
+    Raises
+    ------
+    mmt.errors.ValidationError
+        ``empty_selection`` when no row matches the filters, ``unknown_column``
+        for a missing segment column, ``missing_column`` without both LGD
+        columns, ``empty_sample`` when no closed facility has both LGDs.
+    """
+    thresholds = resolve_thresholds(thresholds)
+    for column in ("lgd_predicted", "lgd_realised"):
+        if column not in frame.columns:
+            raise ValidationError(
+                f"The LGD dataset has no {column} column. Map the predicted and realised LGD columns.",
+                code="missing_column",
+                details={"column": column},
+            )
+    segmented = options.segment_column in frame.columns
+    if options.segment_column != "segment":
+        check_segment_column(frame, options.segment_column)
+
+    selected = apply_filters(frame, options, dataset_kind="LGD")
+    sample, counts = _lgd_sample(selected)
+    counts["rows_total"] = int(len(frame))
+    if sample.empty:
+        raise ValidationError(
+            "No selected facility has a closed workout with both predicted and realised LGD.",
+            code="empty_sample",
+            details={"filters": options.selected(), "counts": counts},
+        )
+
+    warnings = _lgd_warnings(counts)
+    gauc_initial, reference_source, reference_warnings = _reference_gauc(reference_frame, options)
+    warnings.extend(reference_warnings)
+
+    overall = _lgd_scope(sample, options, thresholds, gauc_initial)
+    segments = []
+    if segmented:
+        labels = segment_labels(sample, options.segment_column)
+        selected_labels = segment_labels(selected, options.segment_column)
+        open_by_segment = _open_workouts(selected).groupby(selected_labels).sum()
+        for label in sorted(labels.unique()):
+            part = sample.loc[labels == label]
+            figures = _lgd_scope(part, options, thresholds, gauc_initial=None)
+            figures["tests"]["gauc_test"] = dict(PORTFOLIO_ONLY_GAUC_TEST)
+            realised = part["lgd_realised"]
+            figures["segment"] = label
+            figures["counts"] = {
+                "facilities": int(len(part)),
+                "open_workouts_excluded": int(open_by_segment.get(label, 0)),
+                "realised_below_zero": int((realised < 0).sum()),
+                "realised_above_one": int((realised > 1).sum()),
+            }
+            segments.append(figures)
+
+    predicted = sample["lgd_predicted"].to_numpy()
+    realised = sample["lgd_realised"].to_numpy()
+    plot_predicted, plot_realised = backtest.sample_points(predicted, realised, max_points=options.max_scatter_points)
+    results: dict[str, Any] = {
+        "model_type": "lgd",
+        "metrics": overall["metrics"],
+        "tests": overall["tests"],
+        "segments": segments,
+        "plot_data": {
+            "actual_lgd": plot_realised,
+            "predicted_lgd": plot_predicted,
+            "total_points": int(predicted.size),
+            "sampled": bool(plot_predicted.size < predicted.size),
+        },
+        "additional_data": additional_data(frame),
+        "summary_statuses": summary_statuses(
+            overall["tests"],
+            [
+                ("MAPE", "MAPE"),
+                ("R-squared", "R-squared"),
+                ("gAUC", "gauc"),
+                ("LGD t-test p-value", "t_test"),
+                ("gAUC test p-value", "gauc_test"),
+            ],
+        ),
+        "counts": counts,
+        "parameters": {
+            "filters": options.selected(),
+            "segment_column": options.segment_column if segmented else None,
+            "gauc_classes": options.gauc_classes,
+            "gauc_initial": gauc_initial,
+            "gauc_initial_source": reference_source,
+            "loss_shortfall_weighting": "exposure" if "ead" in sample.columns else "none",
+            "max_scatter_points": options.max_scatter_points,
+            "out_of_range_policy": "kept",
+            "thresholds": {key: thresholds[key] for key in sorted(thresholds) if key.startswith(("lgd_", "pvalue_"))},
+        },
+        "warnings": warnings,
+    }
+    deciles, error = _attempt(lambda: decile_data(predicted, realised))
+    if error is None:
+        results["decile_data"] = deciles
+    else:
+        warnings.append(f"The decile table is left out: {error.reason}.")
+    return to_jsonable(results)
