@@ -66,6 +66,9 @@ def derive_ead_columns(frame: pd.DataFrame) -> pd.DataFrame:
     * ``ead_predicted``: given values first, else ``drawn + ccf_predicted * max(undrawn, 0)``.
 
     No division happens where the undrawn amount is 0 or negative.
+
+    NOTE: a very small positive undrawn amount gives an extreme realised CCF.
+    No floor, cap or outlier rule is applied, so such lines are kept as they are.
     """
     derived = frame.copy()
     limit = numeric_column(frame, "limit")

@@ -183,6 +183,8 @@ def backtest_figures(
 
     # 2. Errors.
     errors = backtest.error_metrics(predicted, realised, exposure=weights)
+    # NOTE: realised values near 0 inflate MAPE without bound. It stays because the
+    # original front end colours it, and R-squared and MAE are reported beside it.
     metrics["MAPE"] = errors.mape
     metrics["R-squared"] = errors.r_squared
     metrics["MAE"] = errors.mae
@@ -488,7 +490,9 @@ def analyze_lgd(
         Strict-JSON results with ``metrics``, ``tests``, ``segments``,
         ``plot_data``, ``decile_data`` (left out below 10 facilities),
         ``additional_data``, ``summary_statuses``, ``counts``, ``parameters``
-        and ``warnings``.
+        and ``warnings``. ``additional_data`` lists the quarter, portfolio and
+        model combinations of the whole dataset, not of the selection, so the
+        front end's dropdowns keep every choice after a filter is applied.
 
     Raises
     ------

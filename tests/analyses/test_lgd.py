@@ -303,6 +303,12 @@ def test_front_end_fields_on_original_file(original):
     assert combinations == set(zip(original["period_label"], original["segment"], original["model_name"]))
 
 
+def test_additional_data_lists_whole_dataset(original):
+    results = analyze_lgd(original, LGDOptions(quarter="2020Q1", portfolio="SME"), None)
+    assert len(results["additional_data"]) == 40
+    assert {row["Quarter"] for row in results["additional_data"]} == {"2020Q1", "2020Q2"}
+
+
 def test_filter_options_of_original_file(original):
     options = lgd_filter_options(original)
     assert options["quarters"] == ["2020Q1", "2020Q2"]
