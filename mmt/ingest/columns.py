@@ -1,0 +1,547 @@
+"""Conversion and checking of one column, batch by batch.
+
+Each output column has a converter. The converter looks at the first batch
+to settle its output type (Parquet needs one schema for the whole file) and
+then converts every batch, recording bad values in the
+:class:`~mmt.ingest.problems.ProblemLog` instead of stopping, so the error
+can give the total count.
+
+Feature columns (those without a role) take the narrowest type that fits
+their first batch: int64, float64, date32 (ISO dates only) or text. When a
+later batch does not fit, the converter raises :class:`WidenColumn` and the
+whole file is read again with the wider type. That second pass is the slow
+path for files whose first block (64 MiB) is not representative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mmt.ingest.dates import DateParser
+from mmt.ingest.numbers import DOT_DECIMAL, NumberFormat, parse_floats, parse_integers
+from mmt.ingest.problems import ProblemLog
+from mmt.ingest.specs import RoleSpec
+
+#: Texts read as missing in numeric feature columns (compared case-folded).
+#: Role columns accept only empty cells as missing, so that a typo such as
+#: ``n/a`` in a PD column is reported rather than dropped.
+NA_TOKENS = ("na", "n/a", "nan", "null", "none", "nil", "#n/a")
+# Spellings matched exactly, which is much faster on large batches than case-folding every value.
+_NA_SPELLINGS = pa.array(sorted({form for token in NA_TOKENS for form in (token, token.upper(), token.capitalize(), token.title())}))
+
+_TRUE_TEXTS = ("1", "yes", "y", "true", "t")
+_FALSE_TEXTS = ("0", "no", "n", "false", "f")
+
+
+#: Rows of the first batch used to choose types and formats. A later row of
+#: that batch that does not fit triggers :class:`WidenColumn` before much work is lost.
+SAMPLE_ROWS = 200_000
+
+
+def head(array: pa.Array) -> pa.Array:
+    """Return the first :data:`SAMPLE_ROWS` values."""
+    return array.slice(0, SAMPLE_ROWS)
+
+
+def fast_cast(array: pa.Array, target: pa.DataType) -> pa.Array | None:
+    """Cast untrimmed text straight to a number type, or return None when any value does not parse.
+
+    Clean numeric columns, the common case, then skip trimming and pattern checks.
+    """
+    try:
+        return pc.cast(array, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+class WidenColumn(Exception):
+    """A later batch does not fit the type chosen from the first batch."""
+
+    def __init__(self, source_index: int, new_type: str) -> None:
+        super().__init__(f"column {source_index} -> {new_type}")
+        self.source_index = source_index
+        self.new_type = new_type
+
+
+def is_text(array: pa.Array) -> bool:
+    """Return True for string and large_string arrays."""
+    return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+
+
+def trimmed(array: pa.Array) -> pa.Array:
+    """Trim text values and turn empty ones into nulls; other types pass through."""
+    if pa.types.is_large_string(array.type):
+        array = pc.cast(array, pa.string())
+    if not is_text(array):
+        return array
+    stripped = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+
+
+def without_tokens(values: pa.Array) -> tuple[pa.Array, int]:
+    """Replace :data:`NA_TOKENS` with nulls; return the array and how many were replaced."""
+    tokens = pc.is_in(values, value_set=_NA_SPELLINGS)
+    count = pc.sum(tokens).as_py() or 0
+    if not count:
+        return values, 0
+    return pc.if_else(tokens, pa.scalar(None, values.type), values), count
+
+
+def text_of(array: pa.Array) -> pa.Array:
+    """Return already trimmed values as text, with whole floats written without ``.0``."""
+    if pa.types.is_large_string(array.type):
+        return pc.cast(array, pa.string())
+    if is_text(array):
+        return array
+    if pa.types.is_floating(array.type):
+        whole = pc.fill_null(pc.equal(pc.floor(array), array), False)
+        if pc.all(pc.or_(whole, pc.is_null(array))).as_py() and pc.all(pc.less(pc.abs(pc.fill_null(array, 0)), 2.0**53)).as_py():
+            return pc.cast(pc.cast(array, pa.int64()), pa.string())
+    if pa.types.is_null(array.type):
+        return pa.nulls(len(array), pa.string())
+    return pc.cast(array, pa.string())
+
+
+class Converter:
+    """Base of the per-column converters."""
+
+    role: str | None = None
+
+    def __init__(self, name: str, source_name: str, source_index: int) -> None:
+        self.name = name
+        self.source_name = source_name
+        self.source_index = source_index
+        self.counters: dict[str, int] = {}
+
+    def prepare(self, first: pa.Array) -> None:
+        """Settle the output type from the first batch."""
+
+    def fields(self) -> list[pa.Field]:
+        """Return the output fields."""
+        raise NotImplementedError
+
+    def convert(self, array: pa.Array, offset: int, problems: ProblemLog) -> list[pa.Array]:
+        """Convert one batch, recording bad values."""
+        raise NotImplementedError
+
+    def count(self, key: str, amount: int) -> None:
+        """Add ``amount`` to a named counter kept for the quality summary."""
+        if amount:
+            self.counters[key] = self.counters.get(key, 0) + int(amount)
+
+    def notes(self) -> dict:
+        """Return role-specific quality figures."""
+        return dict(self.counters)
+
+
+# -- roles ---------------------------------------------------------------------------
+
+
+class NumberRole(Converter):
+    """A numeric or probability role, stored as float64."""
+
+    def __init__(self, spec: RoleSpec, source_name: str, source_index: int, number_format: NumberFormat) -> None:
+        super().__init__(spec.name, source_name, source_index)
+        self.spec = spec
+        self.role = spec.name
+        self.number_format = number_format
+
+    def fields(self) -> list[pa.Field]:
+        return [pa.field(self.name, pa.float64())]
+
+    def convert(self, array, offset, problems):
+        numbers, invalid = self._numbers(array)
+        problems.add(
+            "non_numeric",
+            self.source_name,
+            self.role,
+            invalid,
+            array,
+            offset,
+            summary="values that are not numbers",
+            hint="Correct them or leave the cells empty (an empty cell counts as missing)",
+        )
+        if self.spec.bounds:
+            low, high = self.spec.bounds
+            below = pc.fill_null(pc.less(numbers, low), False)
+            above = pc.fill_null(pc.greater(numbers, high), False)
+            if self.spec.enforce_bounds:
+                problems.add(
+                    "out_of_range",
+                    self.source_name,
+                    self.role,
+                    pc.or_(below, above),
+                    array,
+                    offset,
+                    summary=f"values outside [{low:g}, {high:g}]",
+                    hint=f"Values of {self.role} must lie between {low:g} and {high:g}; divide percentages by 100",
+                )
+            else:
+                self.count(f"below_{low:g}", pc.sum(below).as_py() or 0)
+                self.count(f"above_{high:g}", pc.sum(above).as_py() or 0)
+        return [numbers]
+
+    def _numbers(self, array: pa.Array) -> tuple[pa.Array, pa.Array]:
+        if is_text(array):
+            if self.number_format == DOT_DECIMAL:
+                numbers = fast_cast(array, pa.float64())
+                if numbers is not None and not pc.any(pc.invert(pc.is_finite(numbers))).as_py():
+                    return numbers, _all_false(len(array))
+            return parse_floats(trimmed(array), self.number_format)
+        if pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_decimal(array.type):
+            numbers = pc.cast(array, pa.float64())
+            invalid = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
+            return pc.if_else(invalid, pa.scalar(None, pa.float64()), numbers), invalid
+        if pa.types.is_null(array.type):
+            return pa.nulls(len(array), pa.float64()), _all_false(len(array))
+        # Dates, booleans and other types are not numbers.
+        return pa.nulls(len(array), pa.float64()), pc.is_valid(array)
+
+
+def _all_false(length: int) -> pa.Array:
+    return pa.array(np.zeros(length, dtype=bool))
+
+
+class BinaryRole(Converter):
+    """A 0/1 flag stored as int8; yes/no, true/false and y/n are mapped to 1/0."""
+
+    def __init__(self, spec: RoleSpec, source_name: str, source_index: int) -> None:
+        super().__init__(spec.name, source_name, source_index)
+        self.role = spec.name
+        self.mapped: dict[str, int] = {}
+
+    def fields(self):
+        return [pa.field(self.name, pa.int8())]
+
+    def convert(self, array, offset, problems):
+        flags, invalid = self._flags(array)
+        problems.add(
+            "invalid_default_flag",
+            self.source_name,
+            self.role,
+            invalid,
+            array,
+            offset,
+            summary="values that are not a default flag (0 or 1)",
+            hint="The default flag must be 0 (no default) or 1 (default); yes/no, true/false and y/n are also accepted",
+        )
+        self.count("defaults", pc.sum(pc.equal(flags, 1)).as_py() or 0)
+        self.count("non_defaults", pc.sum(pc.equal(flags, 0)).as_py() or 0)
+        return [flags]
+
+    def _flags(self, array: pa.Array) -> tuple[pa.Array, pa.Array]:
+        if is_text(array):
+            flags = fast_cast(array, pa.int8())
+            if flags is not None and not pc.any(pc.or_(pc.less(flags, 0), pc.greater(flags, 1))).as_py():
+                return flags, _all_false(len(array))
+            return self._from_values(trimmed(array))
+        if pa.types.is_boolean(array.type):
+            return pc.cast(array, pa.int8()), _all_false(len(array))
+        if pa.types.is_null(array.type):
+            return pa.nulls(len(array), pa.int8()), _all_false(len(array))
+        return self._from_values(array)
+
+    def _from_values(self, values: pa.Array) -> tuple[pa.Array, pa.Array]:
+        encoded = pc.dictionary_encode(values)
+        codes: list[int | None] = []
+        for value in encoded.dictionary.to_pylist():
+            codes.append(self._flag_of(value))
+        lookup = pa.array(codes, pa.int8())
+        bad = pa.array([code is None for code in codes], pa.bool_())
+        flags = pc.take(lookup, encoded.indices)
+        invalid = pc.fill_null(pc.take(bad, encoded.indices), False)
+        self._count_word_flags(encoded)
+        return flags, invalid
+
+    def _count_word_flags(self, encoded: pa.DictionaryArray) -> None:
+        dictionary = encoded.dictionary.to_pylist()
+        texts = [index for index, value in enumerate(dictionary) if isinstance(value, str) and _is_word_flag(value)]
+        if not texts:
+            return
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        valid = pc.is_valid(encoded.indices).to_numpy(zero_copy_only=False)
+        counts = np.bincount(indices[valid].astype(np.int64), minlength=len(dictionary))
+        for index in texts:
+            key = dictionary[index].strip().casefold()
+            self.mapped[key] = self.mapped.get(key, 0) + int(counts[index])
+
+    @staticmethod
+    def _flag_of(value) -> int | None:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (int, float)):
+            return int(value) if value in (0, 1) else None
+        text = str(value).strip().casefold()
+        if text in _TRUE_TEXTS:
+            return 1
+        if text in _FALSE_TEXTS:
+            return 0
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number in (0.0, 1.0) else None
+
+    def notes(self):
+        notes = dict(self.counters)
+        notes.setdefault("defaults", 0)
+        notes.setdefault("non_defaults", 0)
+        observed = notes["defaults"] + notes["non_defaults"]
+        notes["default_rate"] = notes["defaults"] / observed if observed else None
+        if self.mapped:
+            notes["mapped_text"] = {text: (1 if text in _TRUE_TEXTS else 0) for text in sorted(self.mapped)}
+            notes["mapped_text_rows"] = dict(sorted(self.mapped.items()))
+        return notes
+
+
+def _is_word_flag(value: str) -> bool:
+    text = value.strip().casefold()
+    return text in _TRUE_TEXTS[1:] or text in _FALSE_TEXTS[1:]
+
+
+class DateRole(Converter):
+    """A date or period role stored as date32, with ``<role>_label`` for periods.
+
+    For the ``period`` kind, a column none of whose first-batch values is a
+    date (say ``reference``/``current``) is kept as text instead.
+    """
+
+    def __init__(self, spec: RoleSpec, source_name: str, source_index: int, date_format: str | None) -> None:
+        super().__init__(spec.name, source_name, source_index)
+        self.spec = spec
+        self.role = spec.name
+        self.parser = DateParser(date_format)
+        self.text_mode = False
+        self.with_label = False
+        self.formats: dict[str, int] = {}
+        self.not_dates = False
+
+    def prepare(self, first):
+        values = trimmed(head(first))
+        if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+            return
+        batch = self.parser.parse(values)
+        present = len(values) - values.null_count
+        if present and batch.parsed_count == 0 and not pc.any(batch.ambiguous).as_py():
+            self.not_dates = True
+            if self.spec.kind == "period":
+                self.text_mode = True
+        self.with_label = batch.any_period
+
+    def fields(self):
+        if self.text_mode:
+            return [pa.field(self.name, pa.string())]
+        fields = [pa.field(self.name, pa.date32())]
+        if self.with_label:
+            fields.append(pa.field(f"{self.name}_label", pa.string()))
+        return fields
+
+    def convert(self, array, offset, problems):
+        if self.text_mode:
+            return [text_of(trimmed(array))]
+        # The parser strips each distinct text itself, which is cheaper than trimming every row.
+        batch = self.parser.parse(array)
+        for name, count in batch.formats.items():
+            self.formats[name] = self.formats.get(name, 0) + count
+        problems.add(
+            "ambiguous_date",
+            self.source_name,
+            self.role,
+            batch.ambiguous,
+            array,
+            offset,
+            summary="dates that can be read two ways (day/month or month/day, or a two-digit year)",
+            hint='Give the date format in the upload options, for example "%d/%m/%Y", or write dates as YYYY-MM-DD',
+        )
+        problems.add(
+            "invalid_date",
+            self.source_name,
+            self.role,
+            batch.invalid,
+            array,
+            offset,
+            summary="values that are not dates or periods",
+            hint="Write dates as YYYY-MM-DD, quarters as 2024Q1 or months as YYYYMM",
+        )
+        outputs = [batch.dates]
+        if self.with_label:
+            outputs.append(text_of(trimmed(array)))
+        return outputs
+
+    def notes(self):
+        notes = dict(self.counters)
+        if self.formats:
+            notes["formats"] = dict(sorted(self.formats.items(), key=lambda item: -item[1]))
+        if self.text_mode:
+            notes["stored_as"] = "text labels"
+        return notes
+
+
+class TextRole(Converter):
+    """A text or identifier role, stored trimmed as text (whole numbers without ``.0``)."""
+
+    def __init__(self, spec: RoleSpec, source_name: str, source_index: int) -> None:
+        super().__init__(spec.name, source_name, source_index)
+        self.role = spec.name
+
+    def fields(self):
+        return [pa.field(self.name, pa.string())]
+
+    def convert(self, array, offset, problems):
+        return [text_of(trimmed(array))]
+
+
+class GradeRole(Converter):
+    """A rating grade: int64 when the first batch holds only whole numbers, text otherwise."""
+
+    def __init__(self, spec: RoleSpec, source_name: str, source_index: int, forced: str | None) -> None:
+        super().__init__(spec.name, source_name, source_index)
+        self.role = spec.name
+        self.type = forced
+
+    def prepare(self, first):
+        if self.type is not None:
+            return
+        self.type = "int64" if _whole_numbers(trimmed(head(first))) else "string"
+
+    def fields(self):
+        return [pa.field(self.name, pa.int64() if self.type == "int64" else pa.string())]
+
+    def convert(self, array, offset, problems):
+        if self.type == "int64" and is_text(array):
+            numbers = fast_cast(array, pa.int64())
+            if numbers is not None:
+                return [numbers]
+        values = trimmed(array)
+        if self.type == "string":
+            return [text_of(values)]
+        if not _whole_numbers(values):
+            raise WidenColumn(self.source_index, "string")
+        return [pc.cast(values, pa.int64())]
+
+
+def _whole_numbers(values: pa.Array) -> bool:
+    if pa.types.is_integer(values.type):
+        return True
+    if pa.types.is_floating(values.type):
+        present = values.drop_null()
+        return bool(pc.all(pc.equal(pc.floor(present), present)).as_py() if len(present) else False)
+    if is_text(values):
+        present = values.drop_null()
+        if not len(present):
+            return False
+        return bool(pc.all(pc.match_substring_regex(present, r"^[+-]?\d{1,18}$")).as_py())
+    return False
+
+
+# -- features ------------------------------------------------------------------------
+
+
+class Feature(Converter):
+    """A column without a role, kept under its trimmed name with the narrowest fitting type."""
+
+    def __init__(self, name: str, source_name: str, source_index: int, number_format: NumberFormat, forced: str | None) -> None:
+        super().__init__(name, source_name, source_index)
+        self.number_format = number_format
+        self.type = forced
+        self.arrow_type: pa.DataType | None = None
+
+    def prepare(self, first):
+        if not is_text(first):
+            if self.type is None:
+                self.arrow_type = pa.string() if pa.types.is_null(first.type) else first.type
+                self.type = "native"
+            return
+        if self.type is None:
+            self.type = infer_text_type(trimmed(head(first)), self.number_format)
+
+    def fields(self):
+        if self.type == "native":
+            return [pa.field(self.name, self.arrow_type)]
+        return [pa.field(self.name, _ARROW_TYPES[self.type])]
+
+    def convert(self, array, offset, problems):
+        if self.type == "native":
+            if pa.types.is_null(array.type):
+                return [pa.nulls(len(array), self.arrow_type)]
+            if is_text(array):
+                return [pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)]
+            return [array]
+        if not is_text(array):
+            array = pc.cast(array, pa.string())
+        if self.type == "string":
+            return [pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)]
+        if self.type in ("int64", "float64") and self.number_format == DOT_DECIMAL:
+            numbers = fast_cast(array, _ARROW_TYPES[self.type])
+            if numbers is not None and (self.type == "int64" or not pc.any(pc.invert(pc.is_finite(numbers))).as_py()):
+                return [numbers]
+        values = trimmed(array)
+        if self.type in ("int64", "float64"):
+            values, tokens = without_tokens(values)
+            self.count("na_texts", tokens)
+        try:
+            if self.type == "int64":
+                return [parse_integers(values, self.number_format)]
+            if self.type == "date32":
+                return [pc.cast(values, pa.date32())]
+        except pa.ArrowInvalid:
+            raise WidenColumn(self.source_index, _wider(values, self.number_format)) from None
+        numbers, invalid = parse_floats(values, self.number_format)
+        if pc.any(invalid).as_py():
+            raise WidenColumn(self.source_index, "string")
+        return [numbers]
+
+
+_ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "date32": pa.date32(), "string": pa.string()}
+
+
+def _wider(values: pa.Array, number_format: NumberFormat) -> str:
+    _numbers, invalid = parse_floats(values, number_format)
+    return "string" if pc.any(invalid).as_py() else "float64"
+
+
+def infer_text_type(values: pa.Array, number_format: NumberFormat) -> str:
+    """Return the narrowest of int64, float64, date32 and string that fits trimmed text ``values``.
+
+    Patterns are checked before casting because a failing Arrow cast costs as
+    much as a whole successful one.
+    """
+    values, _tokens = without_tokens(values)
+    present = values.drop_null()
+    if not len(present):
+        return "string"
+    # Codes such as 00123 lose their meaning as numbers.
+    if pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():
+        return "string"
+    if pc.all(pc.match_substring_regex(present, number_format.pattern())).as_py():
+        integer = _integer_pattern(number_format)
+        if pc.all(pc.match_substring_regex(present, integer)).as_py():
+            try:
+                parse_integers(present, number_format)
+                return "int64"
+            except pa.ArrowInvalid:
+                pass  # beyond the int64 range
+        _numbers, invalid = parse_floats(present, number_format)
+        if not pc.any(invalid).as_py():
+            return "float64"
+    if pc.all(pc.match_substring_regex(present, r"^\d{4}-\d{2}-\d{2}$")).as_py():
+        try:
+            pc.cast(present, pa.date32())
+            return "date32"
+        except pa.ArrowInvalid:
+            pass
+    return "string"
+
+
+def _integer_pattern(number_format: NumberFormat) -> str:
+    if number_format.thousands is None:
+        return r"^[+-]?\d+$"
+    separator = "[ \u00a0\u202f]" if number_format.thousands == " " else "\\" + number_format.thousands
+    return r"^[+-]?(\d+|[1-9]\d{0,2}(" + separator + r"\d{3})+)$"
+
+
+def number_format_for(number_format: NumberFormat | None) -> NumberFormat:
+    """Return the given format or the plain ``.``-decimal one."""
+    return number_format or DOT_DECIMAL

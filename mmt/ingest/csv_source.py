@@ -1,0 +1,244 @@
+"""Streaming reader of delimited text files (CSV, ``;``, tab, ``|``).
+
+The file is read with :func:`pyarrow.csv.open_csv` in blocks of
+:data:`BLOCK_SIZE` bytes, every column as text, so that a value that is not a
+number never makes the reader fail and the validation can name it. The header
+is parsed by Python's :mod:`csv` from the decoded sample, because its names
+must be cleaned (byte-order mark, spaces, quotes) and checked for duplicates
+before any data is read.
+
+Rows with too many or too few fields are skipped by the reader, counted, and
+reported as ``malformed_csv``. File line numbers are not known to the Arrow
+reader (quoted values may span lines and blank lines are skipped), so they
+are computed only when an error needs them, by reading the start of the file
+again with :mod:`csv` (:meth:`CsvSource.line_numbers`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from mmt.errors import ValidationError
+from mmt.ingest.sniff import TextSample, detect_delimiter, read_text_sample, unreadable
+
+BLOCK_SIZE = 64 << 20
+
+
+class EncodingRestart(Exception):
+    """The file is not valid in the encoding chosen from its sample; retry with ``encoding``."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(encoding)
+        self.encoding = encoding
+
+
+_FALLBACK = {"utf-8": "cp1252", "cp1252": "latin-1"}
+
+
+class CsvSource:
+    """A delimited text file, read batch by batch as text columns."""
+
+    format = "csv"
+
+    def __init__(self, path: Path, options: dict) -> None:
+        self.path = path
+        self.explicit_encoding = options.get("encoding")
+        self.sample: TextSample = read_text_sample(path, options.get("encoding_override") or self.explicit_encoding)
+        self.encoding = self.sample.encoding
+        self.delimiter = options.get("delimiter") or detect_delimiter(self.sample.text)
+        self.header_row = int(options.get("header_row") or 1)
+        self.names, self.header_lines = self._read_header()
+        self.invalid_rows = 0
+        self.invalid_examples: list[str] = []
+        self.warnings: list[dict] = []
+        self.dropped: list[dict] = []
+
+    @property
+    def detect_number_format(self) -> bool:
+        """True when the values may use decimal commas (any delimiter other than ``,``)."""
+        return self.delimiter != ","
+
+    def describe(self) -> dict:
+        """Return what was detected, for ``IngestResult.source_format``."""
+        return {
+            "format": "csv",
+            "encoding": self.encoding,
+            "bom": self.sample.bom,
+            "delimiter": self.delimiter,
+            "header_row": self.header_row,
+        }
+
+    def _read_header(self) -> tuple[list[str], int]:
+        reader = csv.reader(io.StringIO(self.sample.text, newline=""), delimiter=self.delimiter, quotechar='"', strict=False)
+        record_number = 0
+        try:
+            for record in reader:
+                if not record:
+                    continue
+                record_number += 1
+                if record_number == self.header_row:
+                    names = list(record)
+                    if names and names[0].startswith("\ufeff"):
+                        names[0] = names[0][1:]
+                    return names, reader.line_num
+        except csv.Error as error:
+            raise ValidationError(
+                f"The header row of the CSV file cannot be parsed: {error}. Check the quotes in the first line.",
+                code="malformed_csv",
+                details={"reason": str(error)},
+            ) from None
+        if record_number == 0:
+            raise ValidationError(
+                "The file is empty. Upload a CSV, XLSX or Parquet file with a header row and at least one data row.",
+                code="empty_file",
+            )
+        raise ValidationError(
+            f"The file has only {record_number} rows, so header row {self.header_row} does not exist.",
+            code="invalid_option",
+            details={"option": "header_row", "value": self.header_row, "rows": record_number},
+        )
+
+    def _on_invalid_row(self, row: pa_csv.InvalidRow) -> str:
+        self.invalid_rows += 1
+        if len(self.invalid_examples) < 10:
+            self.invalid_examples.append(row.text[:200])
+        return "skip"
+
+    def batches(self) -> Iterator[tuple[list[pa.Array], int]]:
+        """Yield ``(columns, first_row_index)`` with every column as Arrow text.
+
+        Raises
+        ------
+        EncodingRestart
+            When a later block is not valid in the sample's encoding.
+        ValidationError
+            ``malformed_csv`` for a file Arrow cannot split into rows.
+        """
+        count = len(self.names)
+        column_names = [f"c{index}" for index in range(count)]
+        read_options = pa_csv.ReadOptions(
+            column_names=column_names,
+            skip_rows=self.header_lines,
+            block_size=BLOCK_SIZE,
+            encoding=_arrow_encoding(self.encoding),
+            use_threads=True,
+        )
+        parse_options = pa_csv.ParseOptions(
+            delimiter=self.delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=True,
+            invalid_row_handler=self._on_invalid_row,
+        )
+        # Only empty fields are nulls here; texts such as "NA" reach the checks unchanged.
+        convert_options = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in column_names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        )
+        offset = 0
+        try:
+            reader = pa_csv.open_csv(
+                self.path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
+            )
+            for batch in reader:
+                yield list(batch.columns), offset
+                offset += batch.num_rows
+        except pa.ArrowInvalid as error:
+            message = str(error)
+            if "UTF8" in message or "utf8" in message.lower():
+                self._restart_encoding()
+            if "Empty CSV file" in message:
+                return
+            raise ValidationError(
+                f"The CSV file cannot be split into rows and columns: {message}. "
+                "Check the delimiter and the quotes.",
+                code="malformed_csv",
+                details={"reason": message, "delimiter": self.delimiter},
+            ) from None
+        except UnicodeDecodeError:
+            self._restart_encoding()
+
+    def _restart_encoding(self) -> None:
+        fallback = _FALLBACK.get(self.encoding)
+        if self.explicit_encoding or fallback is None:
+            raise unreadable(
+                f"Part of the file is not valid {self.encoding} text. Save it as UTF-8 or give its encoding.",
+                encoding=self.encoding,
+            )
+        raise EncodingRestart(fallback)
+
+    def line_numbers(self, rows: list[int]) -> dict[int, int]:
+        """Map 0-based data-row indices to 1-based file line numbers by reading the file again."""
+        wanted = set(rows)
+        found: dict[int, int] = {}
+        if not wanted:
+            return found
+        last = max(wanted)
+        with open(self.path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
+            previous_line = 0
+            record_number = 0
+            data_index = -1
+            expected = len(self.names)
+            try:
+                for record in reader:
+                    start_line = previous_line + 1
+                    previous_line = reader.line_num
+                    if not record:
+                        continue
+                    record_number += 1
+                    if record_number <= self.header_row:
+                        continue
+                    if len(record) != expected:
+                        continue
+                    data_index += 1
+                    if data_index in wanted:
+                        found[data_index] = start_line
+                    if data_index >= last:
+                        break
+            except (csv.Error, UnicodeDecodeError):
+                pass
+        return found
+
+    def malformed_lines(self, limit: int = 10) -> list[dict]:
+        """Return the first records whose field count differs from the header, with line numbers."""
+        found: list[dict] = []
+        expected = len(self.names)
+        with open(self.path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
+            previous_line = 0
+            record_number = 0
+            try:
+                for record in reader:
+                    start_line = previous_line + 1
+                    previous_line = reader.line_num
+                    if not record:
+                        continue
+                    record_number += 1
+                    if record_number <= self.header_row:
+                        continue
+                    if len(record) != expected:
+                        found.append(
+                            {"line": start_line, "row": record_number - self.header_row, "fields": len(record), "expected": expected}
+                        )
+                        if len(found) >= limit:
+                            break
+            except (csv.Error, UnicodeDecodeError):
+                pass
+        return found
+
+
+def _arrow_encoding(encoding: str) -> str:
+    return "utf8" if encoding in ("utf-8", "utf_8") else encoding

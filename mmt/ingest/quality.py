@@ -1,0 +1,95 @@
+"""Data-quality summary, accumulated batch by batch.
+
+Per output column: the stored type, the number of missing values, minimum,
+maximum and mean for numbers, first and last date for dates, and the number
+of distinct values for text (counted exactly up to :data:`DISTINCT_CAP`,
+then reported as capped). Everything is plain JSON with no NaN or infinity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+DISTINCT_CAP = 1000
+
+
+class ColumnQuality:
+    """Running figures of one output column."""
+
+    def __init__(self, name: str, arrow_type: pa.DataType, role: str | None, source: str | None) -> None:
+        self.name = name
+        self.type = arrow_type
+        self.role = role
+        self.source = source
+        self.count = 0
+        self.missing = 0
+        self.minimum = None
+        self.maximum = None
+        self.total = 0.0
+        self.present = 0
+        self.distinct: set | None = set()
+
+    def update(self, array: pa.Array) -> None:
+        """Add one batch of the column."""
+        self.count += len(array)
+        self.missing += array.null_count
+        numeric = pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
+        if numeric or pa.types.is_temporal(self.type):
+            if len(array) == array.null_count:
+                return
+            bounds = pc.min_max(array)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            self.minimum = low if self.minimum is None else min(self.minimum, low)
+            self.maximum = high if self.maximum is None else max(self.maximum, high)
+            if numeric:
+                self.total += pc.sum(pc.cast(array, pa.float64())).as_py() or 0.0
+                self.present += len(array) - array.null_count
+            return
+        if self.distinct is not None and (pa.types.is_string(self.type) or pa.types.is_large_string(self.type) or pa.types.is_boolean(self.type)):
+            # Hashing a whole batch of identifiers is costly; a slice shows most of them early.
+            if len(pc.unique(array.slice(0, 4 * DISTINCT_CAP))) > DISTINCT_CAP:
+                self.distinct = None
+                return
+            for value in pc.unique(array.drop_null()).to_pylist():
+                self.distinct.add(value)
+                if len(self.distinct) > DISTINCT_CAP:
+                    self.distinct = None
+                    break
+
+    def summary(self) -> dict:
+        """Return the figures as plain JSON values."""
+        entry: dict = {"dtype": str(self.type), "missing": self.missing}
+        if self.role:
+            entry["role"] = self.role
+        if self.source is not None:
+            entry["source_column"] = self.source
+        if pa.types.is_integer(self.type) or pa.types.is_floating(self.type):
+            entry["min"] = _finite(self.minimum)
+            entry["max"] = _finite(self.maximum)
+            entry["mean"] = _finite(self.total / self.present) if self.present else None
+        elif pa.types.is_temporal(self.type):
+            entry["min"] = _iso(self.minimum)
+            entry["max"] = _iso(self.maximum)
+        elif self.distinct is not None:
+            entry["distinct"] = len(self.distinct)
+        else:
+            entry["distinct_more_than"] = DISTINCT_CAP
+        return entry
+
+
+def _finite(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _iso(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return None if value is None else str(value)

@@ -1,0 +1,362 @@
+"""Reader of XLSX workbooks laid out for people rather than programs.
+
+Values come from python-calamine (cached values of formulas included), which
+is much faster than openpyxl. openpyxl is opened only when the sheet holds
+formulas, to find formula cells that have no cached value (a workbook
+written by a program and never opened in Excel): those are reported, never
+read as missing.
+
+Layout rules:
+
+* Sheet: the ``sheet`` option (name or 1-based number), else the first sheet
+  with data.
+* Header row: the ``header_row`` option (1-based sheet row), else the first
+  row among the first :data:`HEADER_SEARCH_ROWS` non-empty rows whose names
+  fit the most roles (the required ones first), so report titles and merged
+  group headers above the real header are skipped.
+* Merged cells in the data: the value of the range's top-left cell is copied
+  into every cell of the range, and a warning names the range. A merged
+  category label (say ``Retail`` over two rows) means the label applies to
+  each row, so filling is the reading a person makes. Rejecting would force
+  users to unmerge by hand, and leaving the other cells empty would silently
+  lose the value.
+* Blank rows are dropped. Footer rows are excluded with a warning: a row
+  whose first cell reads like ``Total``, ``Sum`` or ``Average``, or a row that
+  has text or a formula while its identifier and required fields are empty.
+* A column whose non-empty cells are all numbers becomes int64 when every
+  number is whole and float64 otherwise, so 0/1 flags stay integers. A column
+  mixing numbers and text becomes text (numbers written without a trailing
+  ``.0``), so the validation can name the text cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import python_calamine
+
+from mmt.errors import ValidationError
+from mmt.ingest.sniff import empty_file, unreadable
+
+HEADER_SEARCH_ROWS = 20
+BATCH_ROWS = 200_000
+
+_FOOTER = re.compile(r"^(grand\s+)?(sub[\s-]?)?(total|totals|sum|summe|average|mean|count|gesamt)\b\s*:?", re.IGNORECASE)
+
+#: Called with the cleaned names of a candidate header row. Returns a score
+#: (higher fits better, 0 fits no role) and the indices of the identifier and
+#: required-role columns used to recognise footer rows.
+HeaderJudge = Callable[[list[str]], tuple[tuple[int, int], list[int]]]
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def cell_name(row: int, column: int) -> str:
+    """Return the A1 name of 0-based ``row`` and ``column``."""
+    return f"{column_letter(column)}{row + 1}"
+
+
+class XlsxSource:
+    """A worksheet read into memory and served as Arrow batches."""
+
+    format = "xlsx"
+    detect_number_format = False
+
+    def __init__(self, path: Path, options: dict, judge: HeaderJudge, clean: Callable[[object], str]) -> None:
+        self.path = path
+        self.warnings: list[dict] = []
+        self.dropped: list[dict] = []
+        self.filled: list[dict] = []
+        self.missing_formulas: list[dict] = []
+        workbook = self._open(path)
+        self.sheet_name = self._choose_sheet(workbook, options.get("sheet"))
+        sheet = workbook.get_sheet_by_name(self.sheet_name)
+        grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+        merged = list(sheet.merged_cell_ranges or [])
+        formulas = self._formulas_without_value(grid)
+        for (row, column), _formula in formulas.items():
+            _ensure_cell(grid, row, column)
+        if not any(_filled(value) for line in grid for value in line) and not formulas:
+            raise empty_file()
+        header_index = self._find_header(grid, options.get("header_row"), judge, clean)
+        self.header_row = header_index + 1
+        self._fill_merged(grid, merged, header_index)
+        width = _used_width(grid, header_index, formulas)
+        header = [grid[header_index][column] if column < len(grid[header_index]) else None for column in range(width)]
+        self.names = ["" if value is None else str(value) if not isinstance(value, float) else _number_text(value) for value in header]
+        self.names = [name if _filled(name) else "" for name in self.names]
+        _score, key_columns = judge([clean(name) for name in self.names])
+        self.rows, self.line_numbers_list = self._data_rows(grid, header_index, width, key_columns, formulas)
+        self.columns = [_to_arrow([row[column] for row in self.rows]) for column in range(width)]
+
+    # -- reading -----------------------------------------------------------------
+
+    @staticmethod
+    def _open(path: Path):
+        try:
+            return python_calamine.CalamineWorkbook.from_path(str(path))
+        except Exception as error:  # calamine raises several unrelated types for damaged files
+            raise unreadable(
+                f"The Excel workbook cannot be read ({type(error).__name__}: {error}). "
+                "Open and save it again in Excel, or export the data as CSV.",
+                detected="xlsx",
+            ) from None
+
+    def _choose_sheet(self, workbook, requested) -> str:
+        names = list(workbook.sheet_names)
+        if requested not in (None, ""):
+            if isinstance(requested, int) or (isinstance(requested, str) and requested.isdigit() and requested not in names):
+                number = int(requested)
+                if 1 <= number <= len(names):
+                    return names[number - 1]
+            elif str(requested) in names:
+                return str(requested)
+            raise ValidationError(
+                f'The workbook has no sheet "{requested}". Sheets: {", ".join(names)}.',
+                code="invalid_option",
+                details={"option": "sheet", "value": requested, "sheets": names},
+            )
+        for name in names:
+            try:
+                sheet = workbook.get_sheet_by_name(name)
+            except Exception:  # chart sheets and damaged sheets are skipped
+                continue
+            if sheet.height and any(_filled(value) for row in sheet.to_python() for value in row):
+                return name
+        raise empty_file()
+
+    def _formulas_without_value(self, grid: list[list]) -> dict[tuple[int, int], str]:
+        if not _has_formulas(self.path):
+            return {}
+        import openpyxl
+
+        found: dict[tuple[int, int], str] = {}
+        workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        try:
+            worksheet = workbook[self.sheet_name]
+            for row in worksheet.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if isinstance(value, str) and value.startswith("=") and getattr(cell, "data_type", "f") == "f":
+                        row_index, column_index = cell.row - 1, cell.column - 1
+                        cached = grid[row_index][column_index] if row_index < len(grid) and column_index < len(grid[row_index]) else ""
+                        if not _filled(cached):
+                            found[(row_index, column_index)] = value
+        finally:
+            workbook.close()
+        return found
+
+    # -- layout ------------------------------------------------------------------
+
+    def _find_header(self, grid: list[list], requested, judge: HeaderJudge, clean) -> int:
+        if requested not in (None, ""):
+            number = int(requested)
+            if not 1 <= number <= len(grid):
+                raise ValidationError(
+                    f"Header row {number} is outside the sheet, which has {len(grid)} rows.",
+                    code="invalid_option",
+                    details={"option": "header_row", "value": number, "rows": len(grid)},
+                )
+            return number - 1
+        candidates = [index for index, row in enumerate(grid) if any(_filled(value) for value in row)][:HEADER_SEARCH_ROWS]
+        best_index = candidates[0]
+        best_score = None
+        for index in candidates:
+            names = [clean(value) if _filled(value) else "" for value in grid[index]]
+            score, _ = judge(names)
+            if score > (0, 0) and (best_score is None or score > best_score):
+                best_index, best_score = index, score
+        if best_index != candidates[0]:
+            self.warnings.append(
+                {
+                    "code": "header_row_detected",
+                    "message": f"Row {best_index + 1} of sheet {self.sheet_name} was taken as the header row; rows above it were skipped.",
+                    "details": {"sheet": self.sheet_name, "header_row": best_index + 1},
+                }
+            )
+        return best_index
+
+    def _fill_merged(self, grid: list[list], merged, header_index: int) -> None:
+        for (top, left), (bottom, right) in merged:
+            if bottom <= header_index:
+                continue
+            top_value = grid[top][left] if top < len(grid) and left < len(grid[top]) else None
+            first = max(top, header_index + 1)
+            for row in range(first, bottom + 1):
+                for column in range(left, right + 1):
+                    _ensure_cell(grid, row, column)
+                    grid[row][column] = top_value
+            name = f"{cell_name(top, left)}:{cell_name(bottom, right)}"
+            self.filled.append({"range": name, "value": _plain(top_value)})
+            self.warnings.append(
+                {
+                    "code": "merged_cells_filled",
+                    "message": f'Merged cells {name} were expanded: every cell of the range got the value "{_plain(top_value)}".',
+                    "details": {"range": name, "value": _plain(top_value)},
+                }
+            )
+
+    def _data_rows(self, grid, header_index, width, key_columns, formulas) -> tuple[list[list], list[int]]:
+        rows: list[list] = []
+        lines: list[int] = []
+        blank = 0
+        footers: list[int] = []
+        for index in range(header_index + 1, len(grid)):
+            raw = grid[index]
+            row = [raw[column] if column < len(raw) else None for column in range(width)]
+            row = [value if _filled(value) else None for value in row]
+            has_formula = any((index, column) in formulas for column in range(width))
+            if all(value is None for value in row) and not has_formula:
+                blank += 1
+                continue
+            first = next((value for value in row if value is not None), None)
+            keys_empty = bool(key_columns) and all(row[column] is None for column in key_columns if column < width)
+            is_total = isinstance(row[0], str) and _FOOTER.match(row[0].strip() or "") is not None
+            holds_text = any(isinstance(value, str) for value in row)
+            if is_total or (keys_empty and (has_formula or holds_text)):
+                footers.append(index + 1)
+                self._note_footer(index, row, first)
+                continue
+            for column in range(width):
+                formula = formulas.get((index, column))
+                if formula is not None:
+                    self.missing_formulas.append(
+                        {"row": len(rows), "column": column, "cell": cell_name(index, column), "formula": formula}
+                    )
+            rows.append(row)
+            lines.append(index + 1)
+        if blank:
+            self.dropped.append({"reason": "blank row", "count": blank})
+        if footers:
+            self.dropped.append({"reason": "footer or total row", "count": len(footers), "sheet_rows": footers[:10]})
+        return rows, lines
+
+    def _note_footer(self, index: int, row: list, first) -> None:
+        self.warnings.append(
+            {
+                "code": "footer_row_excluded",
+                "message": (
+                    f'Row {index + 1} of sheet {self.sheet_name} ("{_plain(first)}") looks like a total or note row '
+                    "and was excluded from the data."
+                ),
+                "details": {"sheet": self.sheet_name, "sheet_row": index + 1, "first_value": _plain(first)},
+            }
+        )
+
+    # -- source interface --------------------------------------------------------
+
+    def describe(self) -> dict:
+        """Return what was detected, for ``IngestResult.source_format``."""
+        return {"format": "xlsx", "sheet": self.sheet_name, "header_row": self.header_row}
+
+    def batches(self) -> Iterator[tuple[list[pa.Array], int]]:
+        """Yield ``(columns, first_row_index)`` slices of the sheet's data rows."""
+        total = len(self.rows)
+        for start in range(0, total, BATCH_ROWS):
+            yield [column.slice(start, BATCH_ROWS) for column in self.columns], start
+
+    def line_numbers(self, rows: list[int]) -> dict[int, int]:
+        """Map 0-based data-row indices to 1-based sheet row numbers."""
+        return {row: self.line_numbers_list[row] for row in rows if 0 <= row < len(self.line_numbers_list)}
+
+
+def _has_formulas(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):
+                continue
+            tail = b""
+            with archive.open(name) as handle:
+                while True:
+                    chunk = handle.read(1 << 20)
+                    if not chunk:
+                        break
+                    if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                        return True
+                    tail = chunk[-3:]
+    return False
+
+
+def _ensure_cell(grid: list[list], row: int, column: int) -> None:
+    while len(grid) <= row:
+        grid.append([])
+    line = grid[row]
+    while len(line) <= column:
+        line.append("")
+
+
+def _filled(value) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    return True
+
+
+def _used_width(grid: list[list], header_index: int, formulas) -> int:
+    width = 0
+    for row in grid[header_index:]:
+        for column in range(len(row) - 1, -1, -1):
+            if _filled(row[column]):
+                width = max(width, column + 1)
+                break
+    for (_row, column) in formulas:
+        width = max(width, column + 1)
+    return width
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+
+
+def _plain(value) -> object:
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+        return str(value)
+    return value
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _to_arrow(values: list) -> pa.Array:
+    present = [value for value in values if value is not None]
+    if not present:
+        return pa.nulls(len(values), pa.string())
+    if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in present):
+        if all(float(value).is_integer() and abs(value) < 2**53 for value in present):
+            return pa.array([None if value is None else int(value) for value in values], pa.int64())
+        return pa.array([None if value is None else float(value) for value in values], pa.float64())
+    if all(isinstance(value, bool) for value in present):
+        return pa.array(values, pa.bool_())
+    if all(isinstance(value, (dt.date, dt.datetime)) for value in present):
+        if all(not isinstance(value, dt.datetime) or value.time() == dt.time() for value in present):
+            return pa.array([value.date() if isinstance(value, dt.datetime) else value for value in values], pa.date32())
+        return pa.array(
+            [dt.datetime.combine(value, dt.time()) if type(value) is dt.date else value for value in values],
+            pa.timestamp("us"),
+        )
+    return pa.array([None if value is None else _cell_text(value) for value in values], pa.string())
