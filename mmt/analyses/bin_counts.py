@@ -1,0 +1,321 @@
+"""Counts per bin, category level and period over a dataset's Parquet copy.
+
+The stability and WOE analyses need queries that the aggregation engine does
+not offer: left-closed bins (optbinning's optimal bins), bins of their own for
+special values such as -999, quantiles that leave special values out, and
+counts grouped by period, so that one pass over the rows gives the reference
+period, the current period and the trend. They run on DuckDB over the Parquet
+copy. Column names are quoted identifiers and every value (cut point, special
+value, period) is a bound parameter.
+
+Bin codes follow :class:`mmt.stats.binning.BinningSpec`: interval bins first,
+then one code per special value, then the Missing code last. NULL and NaN are
+missing, as in :func:`mmt.stats.binning.assign_numeric_bins`.
+
+NOTE: these queries run on DuckDB even when ``MMT_ENGINE`` selects Spark.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mmt.engine.base import Selection
+from mmt.engine.duckdb_engine import quote
+from mmt.stats.binning import BinningSpec
+
+__all__ = [
+    "ALL_ROWS",
+    "binned_counts",
+    "column_kinds",
+    "count_rows",
+    "distinct_values",
+    "fetch_column",
+    "level_counts",
+    "numeric_quantiles",
+    "numeric_range",
+    "read_schema",
+    "special_values_for",
+    "target_summary",
+]
+
+# Group key of the counts when they are not grouped by a period column.
+ALL_ROWS = "__all_rows__"
+
+_LOCAL = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    connection = getattr(_LOCAL, "connection", None)
+    if connection is None:
+        connection = duckdb.connect(database=":memory:")
+        connection.execute("SET threads TO 2")
+        _LOCAL.connection = connection
+    return connection
+
+
+def read_schema(path: Any) -> pa.Schema:
+    """Return the Arrow schema of a Parquet file without reading its rows."""
+    return pq.read_schema(path)
+
+
+def _source(selection: Selection) -> tuple[str, list[Any]]:
+    """Return the rows of ``selection`` as a sub-query and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = [str(selection.path)]
+    for column, values in selection.filters:
+        non_null = [value for value in values if value is not None]
+        parts = []
+        if non_null:
+            parts.append(f"{quote(column)} IN ({', '.join('?' for _ in non_null)})")
+            params.extend(non_null)
+        if len(non_null) < len(values):
+            parts.append(f"{quote(column)} IS NULL")
+        clauses.append("(" + " OR ".join(parts) + ")" if parts else "FALSE")
+    for column in selection.not_null:
+        clauses.append(f"{quote(column)} IS NOT NULL")
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    return f"(SELECT * FROM read_parquet(?){where})", params
+
+
+def _as_double(column: str) -> str:
+    return f"CAST({quote(column)} AS DOUBLE)"
+
+
+def _regular_values(column: str, special_values: Sequence[float]) -> tuple[str, list[Any]]:
+    """Return a condition true for finite values that are not special values."""
+    value = _as_double(column)
+    condition = f"{value} IS NOT NULL AND isfinite({value})"
+    if special_values:
+        condition += f" AND {value} NOT IN ({', '.join('?' for _ in special_values)})"
+    return condition, [float(special) for special in special_values]
+
+
+def count_rows(selection: Selection) -> int:
+    """Return the number of selected rows."""
+    source, params = _source(selection)
+    return int(_connection().execute(f"SELECT count(*) FROM {source}", params).fetchone()[0])
+
+
+def numeric_quantiles(selection: Selection, column: str, probabilities: Sequence[float],
+                      special_values: Sequence[float] = ()) -> np.ndarray:
+    """Return the distinct quantiles of the finite, non-special values, increasing.
+
+    DuckDB's ``quantile_cont`` interpolates like numpy's ``"linear"`` method,
+    the one :func:`mmt.stats.binning.quantile_edges` uses. The result is
+    empty when there is no such value.
+    """
+    if not probabilities:
+        return np.empty(0)
+    source, source_params = _source(selection)
+    condition, condition_params = _regular_values(column, special_values)
+    row = _connection().execute(
+        f"SELECT quantile_cont({_as_double(column)}, ?::DOUBLE[]) FROM {source} WHERE {condition}",
+        [list(map(float, probabilities)), *source_params, *condition_params],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return np.empty(0)
+    return np.unique(np.asarray(row[0], dtype=float))
+
+
+def numeric_range(selection: Selection, column: str,
+                  special_values: Sequence[float] = ()) -> tuple[float, float] | None:
+    """Return the minimum and maximum of the finite, non-special values, or ``None``."""
+    source, source_params = _source(selection)
+    condition, condition_params = _regular_values(column, special_values)
+    value = _as_double(column)
+    row = _connection().execute(
+        f"SELECT min({value}), max({value}) FROM {source} WHERE {condition}",
+        [*source_params, *condition_params],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return float(row[0]), float(row[1])
+
+
+def _bin_code(column: str, binning: BinningSpec) -> tuple[str, list[Any]]:
+    """Return SQL for the bin code of each row under a numeric ``binning``."""
+    value = _as_double(column)
+    n_intervals = len(binning.edges) + 1
+    missing_code = n_intervals + len(binning.special_values)
+    branches = [f"WHEN {value} IS NULL OR isnan({value}) THEN {missing_code}"]
+    params: list[Any] = []
+    for offset, special in enumerate(binning.special_values):
+        branches.append(f"WHEN {value} = ? THEN {n_intervals + offset}")
+        params.append(float(special))
+    # Right-closed bins hold a value equal to a cut point in the bin below it.
+    comparison = "<=" if binning.closed == "right" else "<"
+    for index, edge in enumerate(binning.edges):
+        branches.append(f"WHEN {value} {comparison} ? THEN {index}")
+        params.append(float(edge))
+    return f"(CASE {' '.join(branches)} ELSE {n_intervals - 1} END)", params
+
+
+def _event_sums(flag: str | None) -> str:
+    if flag is None:
+        return ""
+    return (
+        f", sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS events"
+        f", sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_events"
+    )
+
+
+def _group_expression(group_by: str | None) -> str:
+    return quote(group_by) if group_by else "NULL"
+
+
+def binned_counts(selection: Selection, column: str, binning: BinningSpec, *, flag: str | None = None,
+                  group_by: str | None = None) -> dict[Any, dict[str, np.ndarray]]:
+    """Count rows, and events when ``flag`` is given, per numeric bin.
+
+    Parameters
+    ----------
+    selection : Selection
+        Rows to count.
+    column : str
+        Numeric column.
+    binning : BinningSpec
+        Numeric bins (either closed side, with special values).
+    flag : str, optional
+        0/1 column. Rows where it is neither 0 nor 1 count as observations only.
+    group_by : str, optional
+        Column whose raw values key the result (a period column).
+
+    Returns
+    -------
+    dict
+        Group value (``ALL_ROWS`` without ``group_by``) to arrays of length
+        ``binning.n_bins``: ``observations`` and, with ``flag``, ``events`` and
+        ``non_events``.
+    """
+    source, source_params = _source(selection)
+    code, code_params = _bin_code(column, binning)
+    sql = (
+        f"SELECT {_group_expression(group_by)} AS period, {code} AS bin, count(*)::BIGINT AS observations"
+        f"{_event_sums(flag)} FROM {source} GROUP BY 1, 2"
+    )
+    rows = _connection().execute(sql, [*code_params, *source_params]).fetchall()
+    names = ["observations"] + (["events", "non_events"] if flag else [])
+    result: dict[Any, dict[str, np.ndarray]] = {}
+    for row in rows:
+        group = row[0] if group_by else ALL_ROWS
+        counts = result.setdefault(group, {name: np.zeros(binning.n_bins) for name in names})
+        for offset, name in enumerate(names):
+            counts[name][int(row[1])] += float(row[2 + offset])
+    return result
+
+
+def level_counts(selection: Selection, column: str, *, flag: str | None = None,
+                 group_by: str | None = None) -> dict[Any, dict[Any, dict[str, float]]]:
+    """Count rows, and events when ``flag`` is given, per raw value of ``column``.
+
+    Returns
+    -------
+    dict
+        Group value (``ALL_ROWS`` without ``group_by``) to a mapping of each raw
+        value (``None`` for NULL) to its ``observations`` and, with ``flag``,
+        ``events`` and ``non_events``.
+    """
+    source, params = _source(selection)
+    sql = (
+        f"SELECT {_group_expression(group_by)} AS period, {quote(column)} AS level, "
+        f"count(*)::BIGINT AS observations{_event_sums(flag)} FROM {source} GROUP BY 1, 2"
+    )
+    names = ["observations"] + (["events", "non_events"] if flag else [])
+    result: dict[Any, dict[Any, dict[str, float]]] = {}
+    for row in _connection().execute(sql, params).fetchall():
+        group = row[0] if group_by else ALL_ROWS
+        result.setdefault(group, {})[row[1]] = {name: float(row[2 + offset]) for offset, name in enumerate(names)}
+    return result
+
+
+def distinct_values(selection: Selection, column: str) -> tuple[list[Any], int]:
+    """Return the distinct non-null values of ``column`` in increasing order and the count of NULL rows."""
+    source, params = _source(selection)
+    rows = _connection().execute(
+        f"SELECT {quote(column)} AS value, count(*)::BIGINT FROM {source} GROUP BY 1 ORDER BY 1 NULLS LAST",
+        params,
+    ).fetchall()
+    values = [row[0] for row in rows if row[0] is not None]
+    nulls = sum(int(row[1]) for row in rows if row[0] is None)
+    return values, nulls
+
+
+def fetch_column(selection: Selection, column: str, *, numeric: bool, flag: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read one column (and the 0/1 ``flag``) of the selected rows into memory.
+
+    Numeric values come as floats with NaN for NULL, other values as Python
+    objects with ``None`` for NULL.
+
+    NOTE: optimal binning needs the raw values, so this holds two columns of
+    the selection in memory.
+    """
+    source, params = _source(selection)
+    value = _as_double(column) if numeric else quote(column)
+    flag_sql = f", CAST({quote(flag)} AS BIGINT) AS flag" if flag else ""
+    table = _connection().sql(f"SELECT {value} AS value{flag_sql} FROM {source}", params=params).to_arrow_table()
+    if numeric:
+        values = table.column("value").to_numpy(zero_copy_only=False).astype(float)
+    else:
+        values = np.asarray(table.column("value").to_pylist(), dtype=object)
+    flags = table.column("flag").to_numpy(zero_copy_only=False).astype(np.int64) if flag else None
+    return values, flags
+
+
+def target_summary(selection: Selection, target: str) -> dict[str, Any]:
+    """Count rows, missing targets, events, non-events and values other than 0 and 1.
+
+    ``invalid_examples`` lists up to five offending values as text.
+    """
+    source, params = _source(selection)
+    number = f"TRY_CAST({quote(target)} AS DOUBLE)"
+    row = _connection().execute(
+        f"SELECT count(*), count(*) FILTER (WHERE {quote(target)} IS NULL), "
+        f"count(*) FILTER (WHERE {number} = 1), count(*) FILTER (WHERE {number} = 0) FROM {source}",
+        params,
+    ).fetchone()
+    rows, missing, events, non_events = (int(value) for value in row)
+    invalid = _connection().execute(
+        f"SELECT DISTINCT CAST({quote(target)} AS VARCHAR) FROM {source} "
+        f"WHERE {quote(target)} IS NOT NULL AND ({number} IS NULL OR {number} NOT IN (0, 1)) ORDER BY 1 LIMIT 5",
+        params,
+    ).fetchall()
+    return {
+        "rows": rows,
+        "missing": missing,
+        "events": events,
+        "non_events": non_events,
+        "invalid": rows - missing - events - non_events,
+        "invalid_examples": [item[0] for item in invalid],
+    }
+
+
+def column_kinds(schema: pa.Schema) -> dict[str, str]:
+    """Map each column to ``"numeric"``, ``"date"`` or ``"text"`` by its Arrow type.
+
+    Booleans count as text, because their two values are levels.
+    """
+    kinds = {}
+    for field in schema:
+        if pa.types.is_integer(field.type) or pa.types.is_floating(field.type) or pa.types.is_decimal(field.type):
+            kinds[field.name] = "numeric"
+        elif pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            kinds[field.name] = "date"
+        else:
+            kinds[field.name] = "text"
+    return kinds
+
+
+def special_values_for(special_values: Iterable[float] | dict[str, list[float]] | None, column: str) -> tuple[float, ...]:
+    """Return the special values that apply to ``column``: a shared list or its entry in a mapping."""
+    if special_values is None:
+        return ()
+    if isinstance(special_values, dict):
+        return tuple(sorted({float(value) for value in special_values.get(column, [])}))
+    return tuple(sorted({float(value) for value in special_values}))

@@ -1,0 +1,78 @@
+"""Handlers of the stability (PSI/CSI) and WOE/IV analyses.
+
+``POST /api/analyze/woe`` takes the same PD and PD-baseline dataset ids as
+``POST /api/analyze/pd``, so the variable assessment of a PD model can be run
+with its own binning options.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict
+
+from mmt.analyses.stability import StabilityOptions, analyze_stability
+from mmt.analyses.woe import WOEOptions, analyze_woe
+from mmt.api.schemas import MODEL_TYPES, AnalyzeBase
+from mmt.errors import ValidationError
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.datasets import get_dataset, parquet_path
+
+WOE_DATASET_TYPES = ("pd", "pd_baseline", "ratings")
+
+
+class StabilityAnalyzeRequest(AnalyzeBase, StabilityOptions):
+    """Options of the stability analysis: datasets or periods, columns and bins."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class WOEAnalyzeRequest(AnalyzeBase, WOEOptions):
+    """Options of the WOE/IV analysis: columns, target and bins."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _describe(dataset) -> dict[str, Any]:
+    return {"id": dataset.id, "name": dataset.name, "model_type": dataset.model_type}
+
+
+@register("stability", MODEL_TYPES, StabilityAnalyzeRequest)
+def handle_stability(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
+    request = StabilityAnalyzeRequest.model_validate(payload)
+    dataset = resolve_dataset(session, request.chosen_dataset_id(), MODEL_TYPES, label="stability")
+    reference = None
+    reference_path = None
+    if request.reference_dataset_id is not None:
+        reference = get_dataset(session, request.reference_dataset_id)
+        reference_path = parquet_path(state, reference)
+    options = StabilityOptions.model_validate(request.model_dump(include=set(StabilityOptions.model_fields)))
+    results = analyze_stability(parquet_path(state, dataset), options, thresholds, reference_path=reference_path)
+    parameters = {**request.model_dump(by_alias=True, exclude_none=True), **results["parameters"],
+                  "dataset_id": dataset.id}
+    if reference is not None:
+        parameters["reference_dataset_id"] = reference.id
+        results["reference"]["dataset"] = _describe(reference)
+    results["parameters"] = parameters
+    results["dataset"] = _describe(dataset)
+    results["thresholds"] = thresholds
+    return AnalysisRun(results=results, datasets=[dataset], reference=reference, parameters=parameters)
+
+
+@register("woe", WOE_DATASET_TYPES, WOEAnalyzeRequest)
+def handle_woe(state: Any, session, payload: dict[str, Any], thresholds: dict[str, float]) -> AnalysisRun:
+    request = WOEAnalyzeRequest.model_validate(payload)
+    if request.reference_dataset_id is not None:
+        raise ValidationError(
+            "WOE/IV bins one dataset against its own target; remove reference_dataset_id, or use "
+            "POST /api/analyze/stability to compare two datasets.",
+            code="invalid_option", details={"option": "reference_dataset_id"},
+        )
+    dataset = resolve_dataset(session, request.chosen_dataset_id(), WOE_DATASET_TYPES, label="WOE/IV")
+    options = WOEOptions.model_validate(request.model_dump(include=set(WOEOptions.model_fields)))
+    results = analyze_woe(parquet_path(state, dataset), options, thresholds)
+    parameters = {**request.model_dump(by_alias=True, exclude_none=True), **results["parameters"],
+                  "dataset_id": dataset.id}
+    results["parameters"] = parameters
+    results["dataset"] = _describe(dataset)
+    return AnalysisRun(results=results, datasets=[dataset], parameters=parameters)
