@@ -7,9 +7,10 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     """Register every blueprint of the API on ``app``."""
-    from mmt.api import analyze, datasets, jobs, meta, options, results, summary, thresholds, upload
+    from mmt import web
+    from mmt.api import analyze, datasets, jobs, meta, options, reports, results, summary, thresholds, upload
 
     analyze._document_analyses()
 
-    for module in (meta, upload, datasets, analyze, options, results, thresholds, summary, jobs):
+    for module in (meta, upload, datasets, analyze, options, results, reports, thresholds, summary, jobs, web):
         app.register_blueprint(module.bp)
