@@ -1,11 +1,10 @@
 """Counts per bin, category level and period over a dataset's Parquet copy.
 
 The stability and WOE analyses need queries that the aggregation engine does
-not offer: left-closed bins (optbinning's optimal bins), bins of their own for
-special values such as -999, quantiles that leave special values out, and
-counts grouped by period, so that one pass over the rows gives the reference
-period, the current period and the trend. They run on DuckDB over the Parquet
-copy. Column names are quoted identifiers and every value (cut point, special
+not offer. Optimal bins from optbinning are left-closed, special values such as
+-999 get bins of their own and stay out of the quantiles, and counts grouped by
+period give the reference period, the current period and the trend in one pass
+over the rows. The queries run on DuckDB over the Parquet copy. Column names are quoted identifiers and every value (cut point, special
 value, period) is a bound parameter.
 
 Bin codes follow :class:`mmt.stats.binning.BinningSpec`: interval bins first,
@@ -253,7 +252,7 @@ def fetch_column(selection: Selection, column: str, *, numeric: bool, flag: str 
     Numeric values come as floats with NaN for NULL, other values as Python
     objects with ``None`` for NULL.
 
-    NOTE: optimal binning needs the raw values, so this holds two columns of
+    NOTE: optimal binning needs the raw values, so this keeps two columns of
     the selection in memory.
     """
     source, params = _source(selection)

@@ -64,8 +64,8 @@ def handle_woe(state: Any, session, payload: dict[str, Any], thresholds: dict[st
     request = WOEAnalyzeRequest.model_validate(payload)
     if request.reference_dataset_id is not None:
         raise ValidationError(
-            "WOE/IV bins one dataset against its own target; remove reference_dataset_id, or use "
-            "POST /api/analyze/stability to compare two datasets.",
+            "WOE/IV bins one dataset against its own target, so it takes no reference_dataset_id. Remove it, "
+            "or use POST /api/analyze/stability to compare two datasets.",
             code="invalid_option", details={"option": "reference_dataset_id"},
         )
     dataset = resolve_dataset(session, request.chosen_dataset_id(), WOE_DATASET_TYPES, label="WOE/IV")

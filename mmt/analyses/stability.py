@@ -97,7 +97,7 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 # Labels that mark the reference rows of a text period column.
 REFERENCE_LABELS = ("reference", "baseline", "development")
-# Model outputs get a PSI; every other column a CSI.
+# Model outputs get a PSI and every other column a CSI.
 MODEL_OUTPUT_COLUMNS = frozenset({"pd", "score", "rating", "lgd_predicted", "ccf_predicted", "ead_predicted"})
 GRADE_COLUMNS = frozenset({"rating"})
 # Realised outcomes, identifiers and columns that describe the extract, left out by default.
@@ -120,7 +120,7 @@ class StabilityOptions(pydantic.BaseModel):
                     "realised outcomes (default_flag, realised LGD/CCF/EAD), period and date columns.",
     )
     period_column: str | None = Field(
-        default=None, description="Column that holds the period of each row. Default: snapshot_date, period or "
+        default=None, description="Column that contains the period of each row. Default: snapshot_date, period or "
                                   "date, the first one present.")
     reference_period: PeriodOption = Field(
         default=None, description="Reference period value(s), such as 2023-12-31. Default: the earliest period "
@@ -139,7 +139,7 @@ class StabilityOptions(pydantic.BaseModel):
     categorical_columns: list[str] | None = Field(
         default=None, description="Numeric columns to bin by level, such as grade codes.")
     grade_order: list[str] | None = Field(
-        default=None, description="Grades of the rating column best first; grades with no obligors keep a row.")
+        default=None, description="Grades of the rating column, best first. Grades with no obligors keep a row.")
     max_levels: int = Field(default=50, ge=2, le=10_000,
                             description="Text columns with more distinct levels are not compared.")
     include_trend: bool = Field(default=True, description="Compute the index of every period against the reference.")
@@ -147,7 +147,7 @@ class StabilityOptions(pydantic.BaseModel):
 
 @dataclass(frozen=True)
 class _Plan:
-    """Which rows are the reference, the current period and the trend periods."""
+    """Reference rows, current rows and trend periods of one stability analysis."""
 
     reference: Selection
     dataset: Selection
@@ -342,7 +342,7 @@ def _row_counts(plan: _Plan, thresholds: dict[str, float], warnings: list[dict[s
     for name, rows in (("reference", reference_rows), ("current", current_rows)):
         if rows == 0:
             raise ValidationError(
-                f"The {name} rows are empty; choose other periods or another dataset.",
+                f"The {name} rows are empty. Choose other periods or another dataset.",
                 code="empty_selection", details={"side": name},
             )
     minimum = thresholds["min_grade_obligors"]
@@ -525,7 +525,7 @@ def level_key(value: Any) -> str | None:
     """Return the level of a raw value as text, ``None`` when missing.
 
     Integral floats lose their ".0" and text is stripped, so ``2``, ``2.0``
-    and ``" 2"`` are one level; dates are ISO text.
+    and ``" 2"`` are one level. Dates become ISO text.
     """
     if isinstance(value, (dt.date, dt.datetime)):
         return period_label(value)

@@ -10,8 +10,8 @@ Bins of numeric columns
     ``quantile`` and ``equal_width`` place ``n_bins`` bins on the selected rows,
     ``user`` uses ``cut_points`` (a column with cut points uses them whatever
     the method). These bins are right-closed by default (``closed``).
-    ``optimal`` asks optbinning for the bins that maximise the IV under
-    ``monotonic_trend`` and ``max_n_bins``; its bins are left-closed.
+    ``optimal`` takes from optbinning the bins that maximise the IV under
+    ``monotonic_trend`` and ``max_n_bins``. Those bins are left-closed.
 Bins of other columns
     One bin per level (grades of the rating column in master-scale order),
     levels beyond the ``max_levels`` most frequent pooled in one "Other" bin;
@@ -88,14 +88,14 @@ class WOEOptions(pydantic.BaseModel):
     )
     target: str = Field(default="default_flag", description="0/1 column, 1 for an event (default).")
     method: Literal["quantile", "equal_width", "user", "optimal"] = Field(
-        default="quantile", description="How to bin numeric columns; 'optimal' also groups the levels of text columns.")
+        default="quantile", description="How to bin numeric columns. 'optimal' also groups the levels of text columns.")
     n_bins: int = Field(default=10, ge=2, le=100, description="Number of quantile or equal-width bins.")
     cut_points: dict[str, list[FiniteFloat]] | None = Field(
-        default=None, description="Cut points per numeric column; a column listed here uses them whatever the method.")
+        default=None, description="Cut points per numeric column. A column listed here uses them whatever the method.")
     closed: Literal["right", "left"] = Field(
-        default="right", description="Closed side of quantile, equal-width and user bins; optimal bins are left-closed.")
+        default="right", description="Closed side of quantile, equal-width and user bins. Optimal bins are left-closed.")
     monotonic_trend: MonotonicTrend | None = Field(
-        default="auto", description="Trend of the event rate over optimal bins, passed to optbinning; null for none.")
+        default="auto", description="Trend of the event rate over optimal bins, passed to optbinning, or null for none.")
     max_n_bins: int | None = Field(default=None, ge=2, le=100,
                                    description="Maximum number of optimal bins, without special and Missing bins.")
     special_values: list[FiniteFloat] | dict[str, list[FiniteFloat]] | None = Field(
@@ -109,7 +109,7 @@ class WOEOptions(pydantic.BaseModel):
     max_levels: int = Field(default=50, ge=2, le=10_000,
                             description="Levels beyond this many most frequent ones are pooled in one bin.")
     period_column: str | None = Field(default=None, description="Column of the periods named in periods.")
-    periods: PeriodOption = Field(default=None, description="Use only the rows of these periods; all rows by default.")
+    periods: PeriodOption = Field(default=None, description="Use only the rows of these periods. Default: all rows.")
 
 
 def pure_bin_rule(adjustment: float) -> str:
@@ -222,7 +222,7 @@ def _check_target(selection: Selection, target: str, kinds: dict[str, str],
     summary = target_summary(selection, target)
     if summary["invalid"]:
         raise ValidationError(
-            f"Target {target} must be 0 or 1; {summary['invalid']} rows hold other values, for example "
+            f"Target {target} must be 0 or 1, but {summary['invalid']} rows contain other values, for example "
             f"{', '.join(summary['invalid_examples'])}.",
             code="invalid_target",
             details={"target": target, "rows": summary["invalid"], "values": summary["invalid_examples"]},
@@ -230,7 +230,7 @@ def _check_target(selection: Selection, target: str, kinds: dict[str, str],
     used = summary["events"] + summary["non_events"]
     if used == 0:
         raise ValidationError(
-            f"No rows with a target {target} of 0 or 1 to analyse; check the periods option.",
+            f"No rows with a target {target} of 0 or 1 to analyse. Check the periods option.",
             code="empty_selection", details={"target": target, "rows": summary["rows"]},
         )
     if summary["missing"]:
@@ -241,7 +241,7 @@ def _check_target(selection: Selection, target: str, kinds: dict[str, str],
     if summary["events"] == 0 or summary["non_events"] == 0:
         warnings.append(_warning(
             "insufficient_classes",
-            f"The rows hold {summary['events']} events and {summary['non_events']} non-events; WOE needs both, "
+            f"The rows contain {summary['events']} events and {summary['non_events']} non-events. WOE needs both, "
             "so no IV is computed.",
         ))
     return {"rows": summary["rows"], "rows_used": used, "rows_without_target": summary["missing"],
@@ -296,7 +296,7 @@ def _check_cut_points(options: WOEOptions, columns: list[str], column_kind: dict
     not_numeric = [column for column in options.cut_points or {} if column_kind[column] != "numeric"]
     if not_numeric:
         raise ValidationError(
-            f"Cut points apply to numeric columns only; {', '.join(not_numeric)} are binned by level.",
+            f"Cut points apply to numeric columns only, but {', '.join(not_numeric)} are binned by level.",
             code="invalid_cut_points", details={"columns": not_numeric},
         )
     if options.method == "user":
@@ -304,7 +304,7 @@ def _check_cut_points(options: WOEOptions, columns: list[str], column_kind: dict
                    if column_kind[column] == "numeric" and column not in (options.cut_points or {})]
         if without:
             raise ValidationError(
-                f"Method 'user' needs cut_points for every numeric column; missing for {', '.join(without)}.",
+                f"Method 'user' needs cut_points for every numeric column. They are missing for {', '.join(without)}.",
                 code="invalid_cut_points", details={"missing": without},
             )
 
@@ -449,6 +449,7 @@ def _entry(column: str, kind: str, method: str, result: WOEResult, notes: list[d
     labels = [row.label for row in result.bins]
     woe = [row.woe for row in result.bins]
     body["chart"].update(x=labels, y=woe)
+
     warnings = [_warning("pure_bin", f"Column {column}: {message}") for message in result.warnings]
     warnings += notes
     flags = []
@@ -463,6 +464,7 @@ def _entry(column: str, kind: str, method: str, result: WOEResult, notes: list[d
         warnings.append(_warning("all_missing", f"Column {column}: every value is missing."))
     if any(item["code"] == "pooled_levels" for item in notes):
         flags.append("pooled_levels")
+
     return {
         "column": column,
         "kind": kind,
