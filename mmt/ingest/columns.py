@@ -160,7 +160,7 @@ class NumberRole(Converter):
             invalid,
             array,
             offset,
-            summary="values that are not numbers",
+            summary="not a number",
             hint="Correct them or leave the cells empty (an empty cell counts as missing)",
         )
         if self.spec.bounds:
@@ -175,7 +175,7 @@ class NumberRole(Converter):
                     pc.or_(below, above),
                     array,
                     offset,
-                    summary=f"values outside [{low:g}, {high:g}]",
+                    summary=f"outside [{low:g}, {high:g}]",
                     hint=f"Values of {self.role} must lie between {low:g} and {high:g}; divide percentages by 100",
                 )
             else:
@@ -224,7 +224,7 @@ class BinaryRole(Converter):
             invalid,
             array,
             offset,
-            summary="values that are not a default flag (0 or 1)",
+            summary="not 0 or 1",
             hint="The default flag must be 0 (no default) or 1 (default); yes/no, true/false and y/n are also accepted",
         )
         self.count("defaults", pc.sum(pc.equal(flags, 1)).as_py() or 0)
@@ -352,7 +352,7 @@ class DateRole(Converter):
             batch.ambiguous,
             array,
             offset,
-            summary="dates that can be read two ways (day/month or month/day, or a two-digit year)",
+            summary="ambiguous date: day/month or month/day, or a two-digit year",
             hint='Give the date format in the upload options, for example "%d/%m/%Y", or write dates as YYYY-MM-DD',
         )
         problems.add(
@@ -362,7 +362,7 @@ class DateRole(Converter):
             batch.invalid,
             array,
             offset,
-            summary="values that are not dates or periods",
+            summary="not a date or period",
             hint="Write dates as YYYY-MM-DD, quarters as 2024Q1 or months as YYYYMM",
         )
         outputs = [batch.dates]
@@ -447,6 +447,8 @@ class Feature(Converter):
         self.number_format = number_format
         self.type = forced
         self.arrow_type: pa.DataType | None = None
+        #: Set when a text column is mostly numbers: the values that kept it text.
+        self.text_note: dict | None = None
 
     def prepare(self, first):
         if not is_text(first):
@@ -455,7 +457,10 @@ class Feature(Converter):
                 self.type = "native"
             return
         if self.type is None:
-            self.type = infer_text_type(trimmed(head(first)), self.number_format)
+            sample = trimmed(head(first))
+            self.type = infer_text_type(sample, self.number_format)
+            if self.type == "string":
+                self.text_note = _mostly_numbers(sample, self.number_format)
 
     def fields(self):
         if self.type == "native":
@@ -533,6 +538,26 @@ def infer_text_type(values: pa.Array, number_format: NumberFormat) -> str:
         except pa.ArrowInvalid:
             pass
     return "string"
+
+
+def _mostly_numbers(values: pa.Array, number_format: NumberFormat) -> dict | None:
+    """Describe the non-numbers of a column whose values are mostly numbers, or return None."""
+    values, _tokens = without_tokens(values)
+    present = pc.is_valid(values)
+    total = pc.sum(present).as_py() or 0
+    if not total:
+        return None
+    numbers = pc.fill_null(pc.match_substring_regex(values, number_format.pattern()), False)
+    count = pc.sum(numbers).as_py() or 0
+    if count * 2 < total or count == total:
+        return None
+    others = pc.and_(present, pc.invert(numbers))
+    indices = pc.indices_nonzero(others).slice(0, 5)
+    return {
+        "count": total - count,
+        "rows": [index + 1 for index in indices.to_pylist()],
+        "values": pc.take(values, indices).to_pylist(),
+    }
 
 
 def _integer_pattern(number_format: NumberFormat) -> str:

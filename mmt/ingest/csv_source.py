@@ -177,6 +177,29 @@ class CsvSource:
             )
         raise EncodingRestart(fallback)
 
+    def _records(self) -> Iterator[tuple[int, int, list[str]]]:
+        """Yield ``(data record number, first line, fields)`` for the records after the header.
+
+        Blank lines are skipped as the Arrow reader skips them. Reading stops
+        quietly at text the :mod:`csv` module cannot parse or decode.
+        """
+        with open(self.path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
+            previous_line = 0
+            record_number = 0
+            try:
+                for record in reader:
+                    start_line = previous_line + 1
+                    previous_line = reader.line_num
+                    if not record:
+                        continue
+                    record_number += 1
+                    if record_number > self.header_row:
+                        yield record_number - self.header_row, start_line, record
+            except (csv.Error, UnicodeDecodeError):
+                return
+
     def line_numbers(self, rows: list[int]) -> dict[int, int]:
         """Map 0-based data-row indices to 1-based file line numbers by reading the file again."""
         wanted = set(rows)
@@ -184,59 +207,28 @@ class CsvSource:
         if not wanted:
             return found
         last = max(wanted)
-        with open(self.path, "rb") as raw:
-            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
-            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
-            previous_line = 0
-            record_number = 0
-            data_index = -1
-            expected = len(self.names)
-            try:
-                for record in reader:
-                    start_line = previous_line + 1
-                    previous_line = reader.line_num
-                    if not record:
-                        continue
-                    record_number += 1
-                    if record_number <= self.header_row:
-                        continue
-                    if len(record) != expected:
-                        continue
-                    data_index += 1
-                    if data_index in wanted:
-                        found[data_index] = start_line
-                    if data_index >= last:
-                        break
-            except (csv.Error, UnicodeDecodeError):
-                pass
+        expected = len(self.names)
+        data_index = -1
+        for _number, line, record in self._records():
+            # Rows with the wrong field count were skipped by the Arrow reader too.
+            if len(record) != expected:
+                continue
+            data_index += 1
+            if data_index in wanted:
+                found[data_index] = line
+            if data_index >= last:
+                break
         return found
 
     def malformed_lines(self, limit: int = 10) -> list[dict]:
         """Return the first records whose field count differs from the header, with line numbers."""
         found: list[dict] = []
         expected = len(self.names)
-        with open(self.path, "rb") as raw:
-            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
-            reader = csv.reader(text, delimiter=self.delimiter, quotechar='"', strict=False)
-            previous_line = 0
-            record_number = 0
-            try:
-                for record in reader:
-                    start_line = previous_line + 1
-                    previous_line = reader.line_num
-                    if not record:
-                        continue
-                    record_number += 1
-                    if record_number <= self.header_row:
-                        continue
-                    if len(record) != expected:
-                        found.append(
-                            {"line": start_line, "row": record_number - self.header_row, "fields": len(record), "expected": expected}
-                        )
-                        if len(found) >= limit:
-                            break
-            except (csv.Error, UnicodeDecodeError):
-                pass
+        for number, line, record in self._records():
+            if len(record) != expected:
+                found.append({"line": line, "row": number, "fields": len(record), "expected": expected})
+                if len(found) >= limit:
+                    break
         return found
 
 

@@ -189,7 +189,7 @@ class DateParser:
     def parse(self, values: pa.Array) -> DateBatch:
         """Parse an Arrow array of text, numbers (``YYYYMM``, ``YYYYMMDD``), dates or timestamps."""
         if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
-            dates = pc.cast(values, pa.date32(), options=pc.CastOptions(pa.date32(), allow_time_truncate=True))
+            dates = pc.cast(values, options=pc.CastOptions(pa.date32(), allow_time_truncate=True))
             false = pa.array(np.zeros(len(values), dtype=bool))
             return DateBatch(dates, false, false, {"date": len(values) - values.null_count}, False, len(values) - values.null_count)
         if pa.types.is_boolean(values.type) or pa.types.is_null(values.type):

@@ -87,10 +87,13 @@ def gather_evidence(values: pa.Array) -> ColumnEvidence:
     space_grouped = pc.match_substring_regex(values, _SPACE_GROUPED)
     multi_dot = pc.match_substring_regex(values, r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$")
     exponent_only = pc.match_substring_regex(values, _EXPONENT_ONLY)
+    dot_grouped_comma = pc.match_substring_regex(values, r"^[+-]?[1-9]\d{0,2}(\.\d{3})+,\d+")
     any_form = plain
     for form in (dot_decimal, thousands_only, comma_decimal, space_grouped, multi_dot, exponent_only):
         any_form = pc.or_(any_form, form)
-    if not pc.all(any_form).as_py():
+    # A column counts as numeric when most values look like numbers; the others are reported later.
+    matching = pc.sum(any_form).as_py() or 0
+    if matching * 2 < len(values) or matching == 0:
         return ColumnEvidence(numeric=False)
     proves_dot = pc.and_(dot_decimal, pc.invert(thousands_only))
     has_space = pc.any(pc.match_substring_regex(values, _SPACES)).as_py()
@@ -98,7 +101,7 @@ def gather_evidence(values: pa.Array) -> ColumnEvidence:
         numeric=True,
         comma_decimal=bool(pc.any(comma_decimal).as_py()),
         dot_decimal=bool(pc.any(proves_dot).as_py()),
-        dot_thousands=bool(pc.any(pc.or_(thousands_only, multi_dot)).as_py()),
+        dot_thousands=bool(pc.any(pc.or_(pc.or_(thousands_only, multi_dot), dot_grouped_comma)).as_py()),
         space_thousands=bool(has_space),
         multi_dot=bool(pc.any(multi_dot).as_py()),
     )

@@ -392,6 +392,7 @@ class _Run:
             if sink is not None:
                 sink.close()
         self._raise_structure_errors(source, names, rows, unnamed_values)
+        self._raise_formula_errors(source, plan)
         self._raise_value_errors(source)
         self._check_required_values(plan)
         duplicates = _duplicates(temporary, plan)
@@ -563,6 +564,27 @@ class _Run:
                 details={"column_number": index + 1, "rows": [row + 1], "lines": [lines.get(row)]},
             )
 
+    def _raise_formula_errors(self, source, plan: _Plan) -> None:
+        role_columns = {index: role for role, index in plan.roles.items()}
+        cells = [item for item in getattr(source, "missing_formulas", []) if item["column"] in role_columns]
+        if not cells:
+            return
+        first = cells[0]
+        role = role_columns[first["column"]]
+        listed = ", ".join(item["cell"] for item in cells[:10])
+        raise ValidationError(
+            f"{len(cells)} formula cells of role columns have no stored value ({listed}), so their values are unknown. "
+            "Open and save the workbook in Excel so that it stores the computed values, then upload it again.",
+            code="formula_without_value",
+            details={
+                "role": role,
+                "column": source.names[first["column"]],
+                "cells": [item["cell"] for item in cells[:10]],
+                "rows": [item["row"] + 1 for item in cells[:10]],
+                "count": len(cells),
+            },
+        )
+
     def _raise_value_errors(self, source) -> None:
         problem = self.problems.first()
         if problem is None:
@@ -635,7 +657,22 @@ class _Run:
             )
         for converter, quality in self._role_qualities(plan):
             self._role_warnings(converter, quality)
-        missing_formulas = getattr(source, "missing_formulas", [])
+        for converter in plan.converters:
+            note = getattr(converter, "text_note", None)
+            if note:
+                listed = ", ".join(f'row {row}: "{value}"' for row, value in zip(note["rows"], note["values"]))
+                self.warnings.append(
+                    {
+                        "code": "numbers_kept_as_text",
+                        "message": (
+                            f'Column "{converter.name}" is mostly numbers but also holds text ({listed}), so it is stored as text. '
+                            "Correct those values, or set the decimal and thousands options, to have it stored as numbers."
+                        ),
+                        "details": {"column": converter.name, **note},
+                    }
+                )
+        role_columns = set(plan.roles.values())
+        missing_formulas = [item for item in getattr(source, "missing_formulas", []) if item["column"] not in role_columns]
         if missing_formulas:
             cells = [item["cell"] for item in missing_formulas]
             self.warnings.append(
@@ -710,7 +747,12 @@ class _Run:
     def _source_format(self, source, plan: _Plan) -> dict:
         described = source.describe()
         described["filename"] = self.filename
-        formats = {index: value for index, value in plan.number_formats.items() if value != DOT_DECIMAL}
+        numeric = {
+            converter.source_index
+            for converter in plan.converters
+            if any(pa.types.is_integer(item.type) or pa.types.is_floating(item.type) for item in converter.fields())
+        }
+        formats = {index: value for index, value in plan.number_formats.items() if value != DOT_DECIMAL and index in numeric}
         decimals = {value.decimal for value in formats.values()}
         thousands = {value.thousands for value in formats.values() if value.thousands}
         described["decimal"] = "," if "," in decimals else "."
@@ -867,9 +909,8 @@ def _problem_message(problem: Problem, lines: dict[int, int], source_format: str
         listed.append(f"{where}: {_quoted(value)}")
     more = f" and {problem.count - len(listed)} more" if problem.count > len(listed) else ""
     column = f'Column "{problem.column.strip()}"' + (f" (role {problem.role})" if problem.role and problem.role != problem.column.strip() else "")
-    noun = "value" if problem.count == 1 else "values"
-    summary = problem.summary.replace("values", noun, 1)
-    return f"{column} has {problem.count} {summary}: {'; '.join(listed)}{more}. {problem.hint}."
+    noun = "invalid value" if problem.count == 1 else "invalid values"
+    return f"{column} has {problem.count} {noun} ({problem.summary}): {'; '.join(listed)}{more}. {problem.hint}."
 
 
 def _quoted(value) -> str:

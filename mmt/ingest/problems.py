@@ -74,20 +74,6 @@ class ProblemLog:
             problem.rows.append(row_offset + index)
             problem.values.append(value)
 
-    def add_rows(self, code: str, column: str, role: str | None, rows: list[int], values: list, *, summary: str, hint: str, count: int | None = None) -> None:
-        """Record problems found row by row, outside Arrow arrays."""
-        if not rows and not count:
-            return
-        problem = self._problems.get((code, column))
-        if problem is None:
-            problem = Problem(code=code, column=column, role=role, summary=summary, hint=hint)
-            self._problems[(code, column)] = problem
-        problem.count += count if count is not None else len(rows)
-        for row, value in zip(rows, values):
-            if len(problem.rows) < MAX_LISTED:
-                problem.rows.append(row)
-                problem.values.append(value)
-
     def merge(self, other: "ProblemLog") -> None:
         """Append the problems of ``other`` (a later batch or another column), keeping the first rows."""
         for problem in other:

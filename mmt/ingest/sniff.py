@@ -182,13 +182,14 @@ def read_text_sample(path: Path, encoding: str | None = None) -> TextSample:
 
 def _checked_codec(encoding: str) -> str:
     try:
-        return codecs.lookup(encoding).name
+        name = codecs.lookup(encoding).name
     except LookupError:
         raise ValidationError(
             f'Unknown encoding "{encoding}". Use a name such as utf-8, cp1252 or latin-1.',
             code="invalid_option",
             details={"option": "encoding", "value": encoding},
         ) from None
+    return "latin-1" if name == "iso8859-1" else name
 
 
 def _decode(raw: bytes, encoding: str, complete: bool) -> str | None:
