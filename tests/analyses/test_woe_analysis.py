@@ -210,7 +210,7 @@ def test_categorical_iv_matches_hand_and_published_value(german_path, german):
     assert [row["label"] for row in entry["bins"]] == [*levels, "Missing"]
     assert [row["woe"] for row in entry["bins"][:-1]] == pytest.approx(woe[:-1], rel=REL)
     assert entry["iv"] == pytest.approx(iv, rel=REL)
-    # Information value of the checking-account status on the German credit data, published as 0.6660115034.
+    # meliora's calc_iv reports 0.6660115034 for this column of the German credit data.
     assert entry["iv"] == pytest.approx(0.6660115034, abs=1e-9)
     assert result["ranking"][0]["column"] == column
     assert result["summary_statuses"][0] == {"metric": f"woe.iv[{column}]", "value": entry["iv"],

@@ -157,7 +157,7 @@ def test_two_datasets_match_hand(client, tmp_path):
     for column in ("credit_amount", "pd"):
         expected = quantile_psi(reference[column].tolist(), current[column].tolist())
         assert results["columns"][column]["statistic"] == pytest.approx(expected, rel=REL)
-    # Each side holds one snapshot date, so the trend has the current one only.
+    # Each side contains one snapshot date, so the trend has the current one only.
     assert [point["period"] for point in results["trend"]["pd"]] == ["2024-12-31"]
 
 
