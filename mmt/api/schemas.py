@@ -97,7 +97,7 @@ class PDAnalyzeRequest(AnalyzeBase):
 
     segment: str | list[str] | None = Field(default=None, description="Keep only these values of the segment column.")
     segment_column: str | None = Field(default=None, description="Column to filter on; the segment role by default.")
-    snapshot_date: str | list[str] | None = Field(default=None, description="Current period: these snapshot dates (ISO). Default: the latest snapshot, or all rows when the reference is another dataset.")
+    snapshot_date: str | list[str] | None = Field(default=None, description="Current period: these snapshot dates (ISO). Default: every snapshot after the reference snapshot, or all rows when the reference is another dataset.")
     reference_snapshot_date: str | list[str] | None = Field(default=None, description="Reference period snapshot dates when the reference is in the same dataset. Default: the earliest snapshot.")
     features: list[str] | None = Field(default=None, description="Feature columns for CSI and IV; every non-role column by default.")
     n_bins: int = Field(default=10, ge=2, le=100, description="Quantile bins for PD PSI, CSI and IV.")
