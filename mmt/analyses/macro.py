@@ -24,10 +24,11 @@ case with everything but letters and digits removed):
   the log, logit or probit of the target within a relative 1e-6. For
   example, ``lor`` in the original MMT sample file is the log-odds of
   ``Defaultrate``.
-- development and out-of-time samples: the ``split`` option (a date or period
-  such as ``2004Q4``, ``200412`` or ``2004-12-31`` that ends the development
-  sample, or a fraction of the rows); otherwise a ``sample`` column with
-  ``development`` / ``out_of_time`` labels; otherwise every row is in sample.
+- development and out-of-time samples: the ``split`` option comes first. It is
+  a date or period such as ``2004Q4``, ``200412`` or ``2004-12-31`` that ends
+  the development sample, or a fraction of the rows. Without it, a ``sample``
+  column with ``development`` / ``out_of_time`` labels decides. Without both,
+  every row is in sample.
 
 Leading and trailing rows where the target or a regressor is missing are
 dropped with a warning. A gap inside the series, a missing period in the
@@ -154,7 +155,7 @@ class MacroOptions(BaseModel):
 
     ``split`` is a date or period ending the development sample (``"2004Q4"``,
     ``"200412"``, ``"2004-12-31"``) or the development share of the rows
-    (0 < split <= 1). ``fitted_scale`` tells whether the fitted column is on the
+    (0 < split <= 1). ``fitted_scale`` states whether the fitted column is on the
     target's own scale or on the transformed one. ``significance_level``
     defaults to the threshold of the same name.
     """
@@ -925,15 +926,24 @@ def _fit_model(
         hac_lags = (
             newey_west_lags(y.size) if options.hac_lags is None else options.hac_lags
         )
-    fit = fit_regression(
-        y,
-        x,
-        data.regressors,
-        cov_type="HAC" if options.hac else "nonrobust",
-        hac_lags=hac_lags,
-        expected_signs=options.expected_signs,
-        significance_level=alpha,
-    )
+    try:
+        fit = fit_regression(
+            y,
+            x,
+            data.regressors,
+            cov_type="HAC" if options.hac else "nonrobust",
+            hac_lags=hac_lags,
+            expected_signs=options.expected_signs,
+            significance_level=alpha,
+        )
+    except NotComputable as error:
+        # The checks above leave only an exact fit, such as a transform of the
+        # target among the regressors.
+        raise ValidationError(
+            error.reason,
+            code=error.status,
+            details={"target": data.target, "regressors": data.regressors},
+        ) from None
     full_design = np.column_stack([np.ones(len(transformed)), data.regressor_values])
     prediction = fit.results.get_prediction(full_design).summary_frame(alpha=alpha)
     return _Model(

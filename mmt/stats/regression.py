@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -56,7 +55,11 @@ from statsmodels.tsa.stattools import acf, pacf
 
 from mmt.jsonsafe import to_jsonable
 from mmt.stats import NotComputable
-from mmt.stats.stationarity import decide_rejection, describe_p_value
+from mmt.stats.stationarity import (
+    decide_rejection,
+    describe_p_value,
+    run_library_call,
+)
 
 __all__ = [
     "ANDERSON_DARLING_LEVELS",
@@ -91,9 +94,11 @@ CONSTANT_NAME = "const"
 # this relative size of the smallest singular value, are exactly collinear.
 _COLLINEARITY_TOLERANCE = 1e-10
 
-# Residuals smaller than this share of the target's spread are rounding noise
-# of an exact fit, on which residual tests are meaningless.
-_EXACT_FIT_TOLERANCE = 1e-10
+# Residuals whose norm is below this share of the target's spread (R-squared
+# above 1 - 1e-12) are rounding noise of an exact fit, such as a stored
+# transform of the target used as a regressor. Residual tests on them are
+# meaningless.
+_EXACT_FIT_TOLERANCE = 1e-6
 
 # Significance levels (percent) and Stephens' asymptotic points for the
 # Anderson-Darling test of normality with estimated mean and variance.
@@ -150,7 +155,7 @@ class RegressionFit:
     significance_level: float
     condition_number: float
     condition_number_scaled: float
-    exact_fit: bool
+    warnings: tuple[str, ...]
     fitted_values: np.ndarray = field(repr=False, compare=False)
     residuals: np.ndarray = field(repr=False, compare=False)
     design: np.ndarray = field(repr=False, compare=False)
@@ -217,6 +222,7 @@ class Correlogram:
     alpha: float
     method: str
     nobs: int
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the correlogram as plain JSON values."""
@@ -316,8 +322,10 @@ def fit_regression(
     Raises
     ------
     NotComputable
-        ``"missing_values"``, ``"too_short"`` (no residual degree of freedom)
-        or ``"collinear_regressors"`` (the reason names the columns).
+        ``"missing_values"``, ``"too_short"`` (no residual degree of freedom),
+        ``"collinear_regressors"`` (the reason names the columns),
+        ``"constant_target"``, or ``"exact_fit"`` when the regressors
+        reproduce the target exactly.
     """
     y = np.asarray(target, dtype=float)
     x = np.asarray(regressors, dtype=float).reshape(y.size, -1)
@@ -347,19 +355,78 @@ def fit_regression(
             f"Exactly collinear columns: {listed}.", "collinear_regressors"
         )
 
-    model = sm.OLS(y, design)
+    if np.all(y == y[0]):
+        raise NotComputable(
+            "The target is constant, so R-squared and the coefficient tests are undefined.",
+            "constant_target",
+        )
+
     lags: int | None = None
     if cov_type == "HAC":
         lags = newey_west_lags(y.size) if hac_lags is None else hac_lags
-        results = model.fit(
-            cov_type="HAC",
-            cov_kwds={"maxlags": lags, "kernel": "bartlett", "use_correction": False},
-        )
+        fit_options: dict[str, Any] = {
+            "cov_type": "HAC",
+            "cov_kwds": {
+                "maxlags": lags,
+                "kernel": "bartlett",
+                "use_correction": False,
+            },
+        }
     else:
-        results = model.fit()
+        fit_options = {}
+    results, messages = run_library_call(
+        "OLS", lambda: sm.OLS(y, design).fit(**fit_options)
+    )
+    residuals = np.asarray(results.resid, dtype=float)
+    if _is_exact_fit(y, residuals):
+        raise NotComputable(
+            "The regressors reproduce the target exactly (the residuals are rounding "
+            "noise), so standard errors and residual tests are undefined. A transform "
+            "of the target among the regressors causes this.",
+            "exact_fit",
+        )
 
-    confidence = results.conf_int(alpha=significance_level)
     signs = dict(expected_signs or {})
+    summary, summary_messages = run_library_call(
+        "OLS", lambda: _summarise(results, column_names, signs, significance_level, k)
+    )
+    coefficients, f_statistic, f_p_value = summary
+    return RegressionFit(
+        nobs=int(results.nobs),
+        n_regressors=k,
+        df_resid=float(results.df_resid),
+        regressor_names=names,
+        coefficients=coefficients,
+        r_squared=float(results.rsquared),
+        adj_r_squared=float(results.rsquared_adj),
+        f_statistic=f_statistic,
+        f_p_value=f_p_value,
+        log_likelihood=float(results.llf),
+        aic=float(results.aic),
+        bic=float(results.bic),
+        residual_std_error=float(np.sqrt(results.scale)),
+        cov_type=cov_type,
+        hac_lags=lags,
+        confidence_level=1.0 - significance_level,
+        significance_level=significance_level,
+        condition_number=float(results.condition_number),
+        condition_number_scaled=_scaled_condition_number(design),
+        warnings=tuple(dict.fromkeys(messages + summary_messages)),
+        fitted_values=np.asarray(results.fittedvalues, dtype=float),
+        residuals=residuals,
+        design=design,
+        results=results,
+    )
+
+
+def _summarise(
+    results: Any,
+    column_names: Sequence[str],
+    signs: Mapping[str, SignSymbol],
+    significance_level: float,
+    k: int,
+) -> tuple[tuple[CoefficientEstimate, ...], float | None, float | None]:
+    confidence = results.conf_int(alpha=significance_level)
     coefficients = []
     for j, name in enumerate(column_names):
         estimate = float(results.params[j])
@@ -379,34 +446,8 @@ def fit_regression(
                 sign_matches=matches,
             )
         )
-
     f_statistic, f_p_value = _f_test(results, k)
-    return RegressionFit(
-        nobs=int(results.nobs),
-        n_regressors=k,
-        df_resid=float(results.df_resid),
-        regressor_names=names,
-        coefficients=tuple(coefficients),
-        r_squared=float(results.rsquared),
-        adj_r_squared=float(results.rsquared_adj),
-        f_statistic=f_statistic,
-        f_p_value=f_p_value,
-        log_likelihood=float(results.llf),
-        aic=float(results.aic),
-        bic=float(results.bic),
-        residual_std_error=float(np.sqrt(results.scale)),
-        cov_type=cov_type,
-        hac_lags=lags,
-        confidence_level=1.0 - significance_level,
-        significance_level=significance_level,
-        condition_number=float(results.condition_number),
-        condition_number_scaled=_scaled_condition_number(design),
-        exact_fit=_is_exact_fit(y, np.asarray(results.resid, dtype=float)),
-        fitted_values=np.asarray(results.fittedvalues, dtype=float),
-        residuals=np.asarray(results.resid, dtype=float),
-        design=design,
-        results=results,
-    )
+    return tuple(coefficients), f_statistic, f_p_value
 
 
 def variance_inflation_factors(
@@ -432,13 +473,14 @@ def variance_inflation_factors(
     ``VIF_j = 1 / (1 - R_j^2)`` with ``R_j^2`` from regressing regressor j on
     the other regressors and the constant; the constant's own VIF is skipped.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        values = {
+    values, messages = run_library_call(
+        "VIF",
+        lambda: {
             name: float(variance_inflation_factor(design, j, standardize=True))
             for j, name in enumerate(names, start=1)
-        }
-    return values, _messages(caught)
+        },
+    )
+    return values, messages
 
 
 def durbin_watson_test(
@@ -487,7 +529,10 @@ def breusch_godfrey_test(
             "observations.",
             "too_short",
         )
-    result = acorr_breusch_godfrey(fit.results, nlags=lags, result_object=True)
+    result, messages = run_library_call(
+        "Breusch-Godfrey",
+        lambda: acorr_breusch_godfrey(fit.results, nlags=lags, result_object=True),
+    )
     return _p_value_test(
         "Breusch-Godfrey",
         f"The residuals have no autocorrelation up to lag {lags}.",
@@ -497,6 +542,7 @@ def breusch_godfrey_test(
         df=float(lags),
         parameters={"lags": lags},
         details={"f_statistic": float(result.fval), "f_p_value": float(result.fpval)},
+        messages=messages,
     )
 
 
@@ -519,8 +565,11 @@ def ljung_box_test(
             "The residuals are constant, so autocorrelations are undefined.",
             "perfect_fit",
         )
-    table = acorr_ljungbox(
-        e, lags=list(range(1, lags + 1)), model_df=model_df, return_df=True
+    table, messages = run_library_call(
+        "Ljung-Box",
+        lambda: acorr_ljungbox(
+            e, lags=list(range(1, lags + 1)), model_df=model_df, return_df=True
+        ),
     )
     last = table.iloc[-1]
     return _p_value_test(
@@ -541,6 +590,7 @@ def ljung_box_test(
                 for lag, row in table.iterrows()
             ]
         },
+        messages=messages,
     )
 
 
@@ -571,7 +621,9 @@ def breusch_pagan_test(
             "constant), so the test is undefined.",
             "collinear_regressors",
         )
-    lm, lm_p, f_value, f_p = het_breuschpagan(e, x, robust=True)
+    (lm, lm_p, f_value, f_p), messages = run_library_call(
+        "Breusch-Pagan", lambda: het_breuschpagan(e, x, robust=True)
+    )
     return _p_value_test(
         "Breusch-Pagan",
         "The residual variance does not depend on the regressors (homoscedasticity).",
@@ -581,6 +633,7 @@ def breusch_pagan_test(
         df=float(x.shape[1] - 1),
         parameters={"robust": True},
         details={"f_statistic": float(f_value), "f_p_value": float(f_p)},
+        messages=messages,
     )
 
 
@@ -604,9 +657,12 @@ def white_test(
         raise NotComputable(
             "Every residual is zero, so White's test is undefined.", "perfect_fit"
         )
-    lm, lm_p, f_value, f_p = het_white(e, x)
-    # statsmodels counts the degrees of freedom as the rank of the auxiliary
-    # design less its constant; squares of dummies repeat columns.
+    # Squares of a dummy repeat its column, so statsmodels warns about a
+    # rank-deficient auxiliary design and counts the degrees of freedom as
+    # its rank less the constant.
+    (lm, lm_p, f_value, f_p), messages = run_library_call(
+        "White", lambda: het_white(e, x)
+    )
     first, second = np.triu_indices(x.shape[1])
     df = float(np.linalg.matrix_rank(x[:, first] * x[:, second]) - 1)
     return _p_value_test(
@@ -618,6 +674,7 @@ def white_test(
         df=df,
         parameters={"interaction_terms": True},
         details={"f_statistic": float(f_value), "f_p_value": float(f_p)},
+        messages=messages,
     )
 
 
@@ -627,7 +684,9 @@ def jarque_bera_test(
     """Run the Jarque-Bera test of normal skewness and kurtosis."""
     e = _finite(residuals, minimum=3, test="Jarque-Bera")
     _require_variation(e, "Jarque-Bera")
-    statistic, p_value, skew, kurtosis = jarque_bera(e)
+    (statistic, p_value, skew, kurtosis), messages = run_library_call(
+        "Jarque-Bera", lambda: jarque_bera(e)
+    )
     return _p_value_test(
         "Jarque-Bera",
         "The residuals are normally distributed.",
@@ -636,6 +695,7 @@ def jarque_bera_test(
         significance_level,
         df=2.0,
         details={"skewness": float(skew), "kurtosis": float(kurtosis)},
+        messages=messages,
     )
 
 
@@ -645,16 +705,14 @@ def shapiro_wilk_test(
     """Run the Shapiro-Wilk test of normality (SciPy)."""
     e = _finite(residuals, minimum=3, test="Shapiro-Wilk")
     _require_variation(e, "Shapiro-Wilk")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = stats.shapiro(e)
+    result, messages = run_library_call("Shapiro-Wilk", lambda: stats.shapiro(e))
     return _p_value_test(
         "Shapiro-Wilk",
         "The residuals are normally distributed.",
         float(result.statistic),
         float(result.pvalue),
         significance_level,
-        details={"warnings": list(_messages(caught))},
+        messages=messages,
     )
 
 
@@ -670,7 +728,9 @@ def anderson_darling_test(
     """
     e = _finite(residuals, minimum=3, test="Anderson-Darling")
     _require_variation(e, "Anderson-Darling")
-    result = stats.anderson(e, dist="norm", method="interpolate")
+    result, messages = run_library_call(
+        "Anderson-Darling", lambda: stats.anderson(e, dist="norm", method="interpolate")
+    )
     critical = [
         round(point / (1.0 + 0.75 / e.size + 2.25 / e.size**2), 3)
         for point in _ANDERSON_DARLING_POINTS
@@ -689,6 +749,7 @@ def anderson_darling_test(
             "critical_values": critical,
             "significance_levels_percent": list(ANDERSON_DARLING_LEVELS),
         },
+        messages=messages,
     )
     return test
 
@@ -711,8 +772,15 @@ def reset_test(
         raise NotComputable(
             "Every residual is zero, so RESET is undefined.", "perfect_fit"
         )
-    result = linear_reset(
-        fit.results, power=power, test_type="fitted", use_f=False, cov_type="nonrobust"
+    result, messages = run_library_call(
+        "Ramsey RESET",
+        lambda: linear_reset(
+            fit.results,
+            power=power,
+            test_type="fitted",
+            use_f=False,
+            cov_type="nonrobust",
+        ),
     )
     return _p_value_test(
         "Ramsey RESET",
@@ -722,6 +790,7 @@ def reset_test(
         significance_level,
         df=float(result.df_denom),
         parameters={"power": power, "test_type": "fitted", "use_f": False},
+        messages=messages,
     )
 
 
@@ -758,24 +827,34 @@ def correlogram(
             "too_short",
         )
     if kind == "acf":
-        result = acf(
-            x,
-            nlags=lags,
-            alpha=alpha,
-            fft=True,
-            adjusted=False,
-            bartlett_confint=True,
-            result_object=True,
+        result, messages = run_library_call(
+            "ACF",
+            lambda: acf(
+                x,
+                nlags=lags,
+                alpha=alpha,
+                fft=True,
+                adjusted=False,
+                bartlett_confint=True,
+                result_object=True,
+            ),
         )
-        estimates = np.asarray(result.acf)
+        estimates = np.asarray(result.acf, dtype=float)
         method = "acf (Bartlett confidence bands)"
     else:
-        result = pacf(
-            x, nlags=lags, alpha=alpha, method="ywadjusted", result_object=True
+        result, messages = run_library_call(
+            "PACF",
+            lambda: pacf(
+                x, nlags=lags, alpha=alpha, method="ywadjusted", result_object=True
+            ),
         )
-        estimates = np.asarray(result.pacf)
+        estimates = np.asarray(result.pacf, dtype=float)
         method = "pacf ywadjusted (bands +/- z / sqrt(n))"
-    interval = np.asarray(result.confint)
+    interval = np.asarray(result.confint, dtype=float)
+    if not (np.all(np.isfinite(estimates)) and np.all(np.isfinite(interval))):
+        raise NotComputable(
+            f"The {kind.upper()} of this series is not finite.", "numerically_undefined"
+        )
     return Correlogram(
         kind=kind,
         lags=tuple(range(lags + 1)),
@@ -787,6 +866,7 @@ def correlogram(
         alpha=alpha,
         method=method,
         nobs=int(x.size),
+        warnings=messages,
     )
 
 
@@ -864,22 +944,9 @@ def run_regression_diagnostics(
             lambda: reset_test(fit, power=reset_power, significance_level=alpha),
         ),
     }
-    if fit.exact_fit:
-        reason = "The regression fits the target exactly, so its residuals are rounding noise."
-        tests = {
-            key: DiagnosticTest(
-                test=label,
-                null_hypothesis="",
-                not_computable_status="perfect_fit",
-                reason=reason,
-            )
-            for key, (label, _) in runners.items()
-        }
-    else:
-        tests = {
-            key: _run_or_explain(label, runner)
-            for key, (label, runner) in runners.items()
-        }
+    tests = {
+        key: _run_or_explain(label, runner) for key, (label, runner) in runners.items()
+    }
     vif, vif_warnings = variance_inflation_factors(fit.design, fit.regressor_names)
     return RegressionDiagnostics(
         tests=tests,
@@ -971,6 +1038,7 @@ def _p_value_test(
     table_limits: tuple[float | None, float | None] = (None, None),
     parameters: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    messages: tuple[str, ...] = (),
 ) -> DiagnosticTest:
     if not (math.isfinite(statistic) and math.isfinite(p_value)):
         raise NotComputable(
@@ -999,7 +1067,7 @@ def _p_value_test(
         reject_null=reject,
         conclusion=conclusion,
         parameters=parameters or {},
-        details=details or {},
+        details={**(details or {}), "warnings": list(messages)},
     )
 
 
@@ -1014,7 +1082,7 @@ def _f_test(results: Any, k: int) -> tuple[float | None, float | None]:
 
 
 def _is_exact_fit(y: np.ndarray, residuals: np.ndarray) -> bool:
-    """Tell whether the residuals are rounding noise: below 1e-10 of the target's spread."""
+    """Tell whether the residuals are rounding noise of an exact fit."""
     spread = float(np.linalg.norm(y - y.mean()))
     return float(np.linalg.norm(residuals)) <= _EXACT_FIT_TOLERANCE * max(
         spread, np.finfo(float).tiny
@@ -1048,10 +1116,6 @@ def _require_variation(values: np.ndarray, test: str) -> None:
         raise NotComputable(
             f"The residuals are constant, so {test} is undefined.", "perfect_fit"
         )
-
-
-def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
 
 
 def _fields_dict(instance: Any) -> dict[str, Any]:

@@ -34,14 +34,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from arch.unitroot import KPSS as ArchKPSS
 from arch.unitroot import PhillipsPerron
 from arch.unitroot.unitroot import kpss_crit
+from arch.utility.exceptions import InfeasibleTestException
 from scipy.special import logit, ndtri
 from statsmodels.tsa.stattools import adfuller, kpss, zivot_andrews
 
@@ -63,6 +64,7 @@ __all__ = [
     "describe_p_value",
     "run_adf_test",
     "run_kpss_test",
+    "run_library_call",
     "run_pp_test",
     "run_stationarity_tests",
     "run_zivot_andrews_test",
@@ -82,9 +84,9 @@ MIN_OBSERVATIONS_ZIVOT_ANDREWS = 20
 LOW_POWER_OBSERVATIONS = 50
 
 # NOTE: a series where one value makes up more than this share of the
-# observations is reported as having insufficient variation, because the tests
-# fit rank-deficient regressions on it (for example 29 values 0.02 and one
-# 0.021) and return meaningless p-values. The cut-off itself is a choice.
+# observations is reported as having insufficient variation. The tests fit
+# rank-deficient regressions on such a series (for example 29 values 0.02 and
+# one 0.021), so their p-values mean nothing. The cut-off itself is a choice.
 MAX_MODAL_SHARE = 0.8
 
 TRANSFORMATIONS: dict[str, str] = {
@@ -104,6 +106,7 @@ TRANSFORMATION_ALIASES: dict[str, str] = {
 }
 
 PValueBound = Literal["upper", "lower"]
+T = TypeVar("T")
 
 # Edges of the p-value tables. MacKinnon's response surface (statsmodels and
 # arch alike) returns exactly 0.0 below its smallest tabulated statistic, where
@@ -344,23 +347,28 @@ def transform_series(
             "not_applicable",
         )
 
-    if name == "level":
-        return x.copy()
-    if name == "diff":
-        return np.diff(x)
-    if name == "log":
-        return np.log(x)
-    if name == "log_diff":
-        return np.diff(np.log(x))
-    if name == "logit":
-        return logit(x)
-    if name == "logit_diff":
-        return np.diff(logit(x))
-    if name == "probit":
-        return ndtri(x)
-    if name == "probit_diff":
-        return np.diff(ndtri(x))
-    return 100.0 * (x[1:] / x[:-1] - 1.0)
+    with np.errstate(over="ignore"):
+        transformed = _TRANSFORM_FUNCTIONS[name](x)
+    if not np.all(np.isfinite(transformed)):
+        raise NotComputable(
+            f"{TRANSFORMATIONS[name]} overflows for this series (a value is too close to zero "
+            "or too large).",
+            "not_applicable",
+        )
+    return transformed
+
+
+_TRANSFORM_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "level": lambda x: x.copy(),
+    "diff": np.diff,
+    "log": np.log,
+    "log_diff": lambda x: np.diff(np.log(x)),
+    "logit": logit,
+    "logit_diff": lambda x: np.diff(logit(x)),
+    "probit": ndtri,
+    "probit_diff": lambda x: np.diff(ndtri(x)),
+    "pct_change": lambda x: 100.0 * (x[1:] / x[:-1] - 1.0),
+}
 
 
 def check_series(
@@ -504,18 +512,17 @@ def run_adf_test(
             "too_short",
         )
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = adfuller(
+    result, messages = run_library_call(
+        "ADF",
+        lambda: adfuller(
             x,
             maxlag=chosen_max,
             regression=regression,
             autolag=autolag,
             result_object=True,
-        )
-
-    statistic = float(result.statistic)
-    p_value = float(result.pvalue)
+        ),
+    )
+    statistic, p_value = _finite_pair("ADF", result.statistic, result.pvalue)
     bound, limit, text = describe_p_value(
         p_value, _MACKINNON_LOWER_LIMIT, _MACKINNON_UPPER_LIMIT
     )
@@ -540,7 +547,7 @@ def run_adf_test(
         reject_null=reject,
         conclusion=_conclusion(reject, "unit root", text, significance_level),
         status=_status_unit_root(reject),
-        warnings=_messages(caught) + _low_power_warning(x.size),
+        warnings=messages + _low_power_warning(x.size),
         details={"information_criterion": _finite_or_none(result.icbest)},
     )
 
@@ -577,13 +584,11 @@ def run_kpss_test(
     """
     x = check_series(series)
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = kpss(x, regression=regression, nlags="auto", result_object=True)
+    result, messages = run_library_call(
+        "KPSS", lambda: kpss(x, regression=regression, nlags="auto", result_object=True)
+    )
     lags = int(result.lags)
-
-    statistic = float(result.statistic)
-    p_value = float(result.pvalue)
+    statistic, p_value = _finite_pair("KPSS", result.statistic, result.pvalue)
     bound, limit, text = describe_p_value(p_value, *_KPSS_TABLE_LIMITS)
     reject = decide_rejection(p_value, bound, limit, significance_level)
     return UnitRootTestResult(
@@ -610,7 +615,7 @@ def run_kpss_test(
         reject_null=reject,
         conclusion=_conclusion(reject, "stationarity", text, significance_level),
         status=_status_stationarity_null(reject),
-        warnings=_messages(caught) + _low_power_warning(x.size),
+        warnings=messages + _low_power_warning(x.size),
         details=_arch_kpss_details(x, lags, regression),
     )
 
@@ -654,11 +659,15 @@ def run_pp_test(
             "too_short",
         )
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = PhillipsPerron(x, lags=chosen_lags, trend=trend, test_type="tau")
-        statistic = float(result.stat)
-        p_value = float(result.pvalue)
+    def compute() -> tuple[PhillipsPerron, float, float]:
+        # arch computes the statistic when it is first read.
+        test = PhillipsPerron(x, lags=chosen_lags, trend=trend, test_type="tau")
+        return test, test.stat, test.pvalue
+
+    (result, raw_statistic, raw_p_value), messages = run_library_call(
+        "Phillips-Perron", compute
+    )
+    statistic, p_value = _finite_pair("Phillips-Perron", raw_statistic, raw_p_value)
 
     bound, limit, text = describe_p_value(
         p_value, _MACKINNON_LOWER_LIMIT, _MACKINNON_UPPER_LIMIT
@@ -684,7 +693,7 @@ def run_pp_test(
         reject_null=reject,
         conclusion=_conclusion(reject, "unit root", text, significance_level),
         status=_status_unit_root(reject),
-        warnings=_messages(caught) + _low_power_warning(x.size),
+        warnings=messages + _low_power_warning(x.size),
         details={"test_type": "tau"},
     )
 
@@ -739,22 +748,14 @@ def run_zivot_andrews_test(
             "too_short",
         )
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            statistic, p_value, critical, lags, break_index = zivot_andrews(
-                x, trim=trim, maxlag=chosen_max, regression=regression, autolag=autolag
-            )
-        except (ValueError, np.linalg.LinAlgError) as error:
-            # statsmodels raises these when a break regression is rank deficient.
-            raise NotComputable(
-                "The Zivot-Andrews break regressions are rank deficient for this series "
-                f"({' '.join(str(error).split())}).",
-                "infeasible",
-            ) from error
+    (statistic, p_value, critical, lags, break_index), messages = run_library_call(
+        "Zivot-Andrews",
+        lambda: zivot_andrews(
+            x, trim=trim, maxlag=chosen_max, regression=regression, autolag=autolag
+        ),
+    )
+    statistic, p_value = _finite_pair("Zivot-Andrews", statistic, p_value)
 
-    statistic = float(statistic)
-    p_value = float(p_value)
     bound, limit, text = describe_p_value(p_value, *_ZIVOT_ANDREWS_TABLE_LIMITS)
     reject = decide_rejection(p_value, bound, limit, significance_level)
     return UnitRootTestResult(
@@ -777,7 +778,7 @@ def run_zivot_andrews_test(
         reject_null=reject,
         conclusion=_conclusion(reject, "unit root", text, significance_level),
         status=_status_unit_root(reject),
-        warnings=_messages(caught) + _low_power_warning(x.size),
+        warnings=messages + _low_power_warning(x.size),
         details={"break_index": int(break_index), "trim": trim},
     )
 
@@ -950,10 +951,18 @@ def _arch_kpss_details(
     x: np.ndarray, lags: int, regression: Literal["c", "ct"]
 ) -> dict[str, Any]:
     """Add arch's finer KPSS p-value for the statsmodels statistic and lags."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = ArchKPSS(x, lags=lags, trend=regression)
-        p_value = float(result.pvalue)
+    source = "arch.unitroot.KPSS with the same lags"
+    try:
+        raw_p_value, _ = run_library_call(
+            "KPSS (arch)", lambda: ArchKPSS(x, lags=lags, trend=regression).pvalue
+        )
+        p_value = _finite_pair("KPSS (arch)", 0.0, raw_p_value)[1]
+    except NotComputable as error:
+        return {
+            "simulated_p_value": None,
+            "simulated_p_value_source": source,
+            "reason": error.reason,
+        }
     lower_limit = kpss_crit(math.inf, regression)[0]
     bound, limit, text = describe_p_value(p_value, lower_limit, None)
     return {
@@ -961,7 +970,7 @@ def _arch_kpss_details(
         "simulated_p_value_bound": bound,
         "simulated_p_value_limit": limit,
         "simulated_p_value_text": text,
-        "simulated_p_value_source": "arch.unitroot.KPSS with the same lags",
+        "simulated_p_value_source": source,
     }
 
 
@@ -1009,11 +1018,47 @@ def _low_power_warning(nobs: int) -> tuple[str, ...]:
     return ()
 
 
-# NOTE: warnings.catch_warnings swaps process-wide state and is not thread-safe
-# before Python 3.14. When tests run in several threads at once, a warning text
-# can land in the wrong result; the statistics themselves are unaffected.
-def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+def run_library_call(test: str, compute: Callable[[], T]) -> tuple[T, tuple[str, ...]]:
+    """Run a library call, keep its warnings, and report a degenerate input as not computable.
+
+    The checks of :func:`check_series` catch the usual degenerate series. The
+    libraries still fail on rarer ones (a rank-deficient lag regression, a
+    lag rule that divides by zero), and they raise these exception types.
+    """
+    # NOTE: warnings.catch_warnings swaps process-wide state and is not
+    # thread-safe before Python 3.14. When tests run in several threads at
+    # once, a warning text can land in the wrong result. The statistics
+    # themselves are unaffected.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = compute()
+        except (
+            ValueError,
+            ZeroDivisionError,
+            np.linalg.LinAlgError,
+            InfeasibleTestException,
+        ) as error:
+            detail = " ".join(str(error).split())
+            raise NotComputable(
+                f"{test} failed on this series because its test regression is degenerate "
+                f"({type(error).__name__}: {detail}).",
+                "infeasible",
+            ) from error
+    messages = tuple(
+        dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+    )
+    return result, messages
+
+
+def _finite_pair(test: str, statistic: Any, p_value: Any) -> tuple[float, float]:
+    pair = (float(statistic), float(p_value))
+    if not all(math.isfinite(value) for value in pair):
+        raise NotComputable(
+            f"{test} returned a non-finite statistic or p-value for this series.",
+            "numerically_undefined",
+        )
+    return pair
 
 
 def _float_dict(values: dict[str, Any]) -> dict[str, float]:

@@ -561,6 +561,20 @@ def test_perfectly_collinear_regressors_are_rejected():
     ]
 
 
+def test_target_transform_among_regressors_is_rejected():
+    frame = mmt_frame()
+
+    with pytest.raises(ValidationError) as raised:
+        analyze_macro(
+            frame,
+            {"target_transformation": "logit", "regressors": ["lor", "MORTGAGE_30Y"]},
+            {},
+        )
+
+    assert raised.value.code == "exact_fit"
+    assert raised.value.details["regressors"] == ["lor", "MORTGAGE_30Y"]
+
+
 def test_constant_target_is_rejected():
     frame = synthetic_frame()
     frame["default_rate"] = 0.02

@@ -27,6 +27,7 @@ from mmt.stats import NotComputable
 from mmt.stats.regression import (
     anderson_darling_test,
     breusch_godfrey_test,
+    breusch_pagan_test,
     collinear_groups,
     correlogram,
     durbin_watson_test,
@@ -430,23 +431,54 @@ def test_five_point_fit_reports_each_unavailable_test():
     json.dumps(diagnostics.to_dict(), allow_nan=False)
 
 
-def test_perfect_fit_residual_tests_are_not_computable():
+def test_exact_fit_is_not_computable():
     x = np.arange(12.0).reshape(-1, 1)
     y = 2.0 + 3.0 * x[:, 0]
-    fit = fit_regression(y, x, ["trend"])
+
+    with pytest.raises(NotComputable) as raised:
+        fit_regression(y, x, ["trend"])
+
+    assert raised.value.status == "exact_fit"
+
+
+def test_constant_target_is_not_computable():
+    with pytest.raises(NotComputable) as raised:
+        fit_regression(np.zeros(6), np.arange(6.0).reshape(-1, 1), ["trend"])
+
+    assert raised.value.status == "constant_target"
+
+
+def test_zero_residuals_are_not_computable():
+    x = np.arange(12.0).reshape(-1, 1)
     zero = np.zeros(12)
 
-    diagnostics = run_regression_diagnostics(fit)
-
-    assert fit.exact_fit is True
-    for key, test in diagnostics.tests.items():
-        assert test.not_computable_status == "perfect_fit", key
     with pytest.raises(NotComputable):
         durbin_watson_test(zero)
     with pytest.raises(NotComputable):
         ljung_box_test(zero, lags=2, significance_level=0.05)
     with pytest.raises(NotComputable):
         white_test(zero, sm.add_constant(x), significance_level=0.05)
+    with pytest.raises(NotComputable):
+        breusch_pagan_test(zero, sm.add_constant(x), significance_level=0.05)
+    with pytest.raises(NotComputable):
+        jarque_bera_test(zero, significance_level=0.05)
+
+
+def test_white_with_dummy_regressor_keeps_warning():
+    rng = np.random.default_rng(8)
+    dummy = (rng.standard_normal(40) > 0).astype(float)
+    x = np.column_stack([dummy, rng.standard_normal(40)])
+    y = x @ [1.0, 2.0] + rng.standard_normal(40)
+    fit = fit_regression(y, x, ["dummy", "level"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = het_white(fit.residuals, fit.design)
+
+    result = white_test(fit.residuals, fit.design, significance_level=0.05)
+
+    assert result.statistic == pytest.approx(reference[0], rel=REL)
+    assert result.df == 4.0
+    assert any("rank-deficient" in message for message in result.details["warnings"])
 
 
 def test_invalid_lag_and_power_arguments():
