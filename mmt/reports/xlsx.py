@@ -138,6 +138,7 @@ def _write_number(sheet: Worksheet, row: int, column: int, value: Any, number_fo
         # NOTE: make_table already turns non-numbers in numeric columns into None; this keeps a stray one visible.
         sheet.write_string(row, column, neutralise(str(value)))
         return
+    # NOTE: xlsxwriter writes 16 significant digits, so a double may come back one unit in the last place off.
     sheet.write_number(row, column, value, number_format)
 
 

@@ -115,7 +115,7 @@
     breaches.forEach(function (breach) {
       var row = element("tr");
       row.appendChild(element("td", breach.analysis_type));
-      row.appendChild(element("td", breach.metric));
+      row.appendChild(element("td", breach.metric, "metric"));
       row.appendChild(element("td", formatNumber(breach.value), "num"));
       var statusCell = element("td");
       statusCell.appendChild(statusBadge(breach.status));
