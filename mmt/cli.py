@@ -32,6 +32,12 @@ SAMPLE_UPLOADS: tuple[tuple[str, str], ...] = (
 
 # The analysis run on each sample upload type.
 SAMPLE_ANALYSES = {"pd": "pd", "lgd": "lgd", "ead": "ead", "macro": "macro", "ratings": "rating_transition"}
+# Analyses of their own, run once on the sample file that suits them.
+EXTRA_ANALYSES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("stability", "pd_default_islp.csv", {}),
+    ("woe", "pd_germancredit.csv", {}),
+    ("rating_transition", "mmt_original/Data_PD_Model.csv", {"reference": "mmt_original/Data_PD_Model_pvs_qtr.csv"}),
+)
 
 
 class Client:
@@ -226,11 +232,21 @@ def demo(data_dir: Path | None, serve_after: bool) -> None:
             continue
         uploaded.append((model_type, body["dataset_id"], relative))
         click.echo(f"uploaded {relative} as {model_type}: dataset {body['dataset_id']} ({body['dataset']['n_rows']} rows)")
-    for model_type, dataset_id, relative in uploaded:
-        analysis_type = SAMPLE_ANALYSES.get(model_type)
-        if analysis_type is None:
+    runs = [(SAMPLE_ANALYSES[model_type], dataset_id, relative, {})
+            for model_type, dataset_id, relative in uploaded if model_type in SAMPLE_ANALYSES]
+    ids = {relative: dataset_id for _, dataset_id, relative in uploaded}
+    for analysis_type, relative, options in EXTRA_ANALYSES:
+        if relative not in ids:
             continue
-        response = client.post(f"/api/analyze/{analysis_type}", json={"dataset_id": dataset_id})
+        options = dict(options)
+        reference = options.pop("reference", None)
+        if reference is not None:
+            if reference not in ids:
+                continue
+            options["reference_dataset_id"] = ids[reference]
+        runs.append((analysis_type, ids[relative], relative, options))
+    for analysis_type, dataset_id, relative, options in runs:
+        response = client.post(f"/api/analyze/{analysis_type}", json={"dataset_id": dataset_id, **options})
         body = response.get_json(silent=True) or {}
         if response.status_code != 200:
             click.echo(f"{analysis_type} analysis of {relative} failed ({response.status_code}): {body.get('error')}", err=True)

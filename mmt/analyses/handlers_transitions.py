@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from pydantic import ConfigDict
 
 from mmt.analyses.frames import read_frame
@@ -29,9 +30,14 @@ def handle_rating_transition(state: Any, session, payload: dict[str, Any], thres
     datasets = []
     frame = None
     arrays_given = request.previous_ratings is not None or request.current_ratings is not None
+    reference = None
     if not arrays_given or request.chosen_dataset_id() is not None:
         dataset = resolve_dataset(session, request.chosen_dataset_id(), ("ratings", "pd", "pd_baseline"), label="rating transition")
         frame = read_frame(state, dataset)
+        if request.reference_dataset_id is not None:
+            reference = resolve_dataset(session, request.reference_dataset_id, ("ratings", "pd", "pd_baseline"),
+                                        label="rating transition")
+            frame = _stack_snapshots(read_frame(state, reference), reference, frame, dataset)
         missing = [column for column in REQUIRED if column not in frame.columns]
         if missing:
             raise ValidationError(
@@ -46,4 +52,23 @@ def handle_rating_transition(state: Any, session, payload: dict[str, Any], thres
         parameters["dataset_id"] = datasets[0].id
         results["dataset"] = {"id": datasets[0].id, "name": datasets[0].name, "model_type": datasets[0].model_type}
     results["thresholds"] = thresholds
-    return AnalysisRun(results=results, datasets=datasets, parameters=parameters)
+    return AnalysisRun(results=results, datasets=datasets, reference=reference, parameters=parameters)
+
+
+def _stack_snapshots(previous: pd.DataFrame, previous_dataset, current: pd.DataFrame, current_dataset) -> pd.DataFrame:
+    """Stack two single-snapshot extracts (e.g. last quarter's and this quarter's) into one rating history.
+
+    Extracts without a snapshot date get their upload dates, the previous one
+    at least a day before the current one, so that the order is kept.
+    """
+    previous_date = current_date = None
+    if "snapshot_date" not in previous.columns or "snapshot_date" not in current.columns:
+        current_date = pd.Timestamp(current_dataset.created_at.date())
+        previous_date = min(pd.Timestamp(previous_dataset.created_at.date()), current_date - pd.Timedelta(days=1))
+    parts = []
+    for frame, date in ((previous, previous_date), (current, current_date)):
+        part = frame.copy()
+        if date is not None:
+            part["snapshot_date"] = date.date()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,70 @@
+"""Rating transitions over HTTP: rating histories, two extracts, and the original arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import DATA
+
+MOODYS = ["Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3", "Ba1", "Ba2", "Ba3", "B1", "B2", "B3", "Caa1", "Caa2"]
+
+
+def test_transitions_pooled_matrix_equals_crosstab(client, upload):
+    dataset_id = upload("ratings", "rating_transitions.csv").get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition", json={"dataset_id": dataset_id})
+    assert response.status_code == 200, response.get_json()
+    matrix = response.get_json()["results"]["pooled"]["matrix"]
+    history = pd.read_csv(DATA / "rating_transitions.csv", dtype={"rating": str}).sort_values(["obligor_id", "snapshot_date"])
+    history["next_rating"] = history.groupby("obligor_id")["rating"].shift(-1)
+    dates = sorted(history["snapshot_date"].unique())
+    next_date = dict(zip(dates[:-1], dates[1:]))
+    history["next_date"] = history.groupby("obligor_id")["snapshot_date"].shift(-1)
+    # Only consecutive yearly snapshots of non-defaulted obligors form a transition; a missing next row is an exit.
+    starts = history[(history["rating"] != "D") & history["snapshot_date"].isin(next_date)]
+    moved = starts[starts["next_date"] == starts["snapshot_date"].map(next_date)]
+    crosstab = pd.crosstab(moved["rating"], moved["next_rating"])
+    for row_index, grade in enumerate(matrix["rows"]):
+        for column_index, target in enumerate(matrix["columns"]):
+            if target == "Exit":
+                continue
+            expected = crosstab.loc[grade, target] if grade in crosstab.index and target in crosstab.columns else 0
+            assert matrix["counts"][row_index][column_index] == expected, (grade, target)
+    exits = matrix["columns"].index("Exit")
+    expected_exits = starts.groupby("rating").size() - moved.groupby("rating").size().reindex(starts["rating"].unique(), fill_value=0)
+    for row_index, grade in enumerate(matrix["rows"]):
+        assert matrix["counts"][row_index][exits] == int(expected_exits.get(grade, 0))
+
+
+def test_transitions_between_two_extracts_in_moodys_order(client, upload):
+    previous = upload("pd_baseline", "mmt_original/Data_PD_Model_pvs_qtr.csv").get_json()["dataset_id"]
+    current = upload("pd", "mmt_original/Data_PD_Model.csv").get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition", json={"dataset_id": current, "reference_dataset_id": previous})
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert results["grade_order"][:-1] == [grade for grade in MOODYS if grade in results["grade_order"]]
+    assert results["grade_order"][-1] == "D"
+    matrix = results["pooled"]["matrix"]
+    counts = np.asarray(matrix["counts"])
+    assert counts.sum() == 4010
+    previous_frame = pd.read_csv(DATA / "mmt_original/Data_PD_Model_pvs_qtr.csv")
+    current_frame = pd.read_csv(DATA / "mmt_original/Data_PD_Model.csv")
+    changed = int((previous_frame["TTCReportingRating"] != current_frame["TTCReportingRating"]).sum())
+    assert counts.sum() - np.trace(counts[:, : len(matrix["rows"])]) == changed
+
+
+def test_transitions_from_front_end_arrays(client):
+    response = client.post("/api/analyze/rating_transition",
+                           json={"previous_ratings": ["A", "B", "B", "C"], "current_ratings": ["A", "C", "B", "D"]})
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    for key in ("transition_matrix", "stability_rate", "unique_ratings", "total_transitions", "significant_migrations"):
+        assert key in results
+    assert results["total_transitions"] == 4
+    assert results["stability_rate"] == 0.5
+
+
+def test_transitions_unequal_arrays_rejected(client):
+    response = client.post("/api/analyze/rating_transition", json={"previous_ratings": ["A"], "current_ratings": ["A", "B"]})
+    assert response.status_code == 422
+    assert "1" in response.get_json()["error"] and "2" in response.get_json()["error"]
