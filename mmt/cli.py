@@ -32,6 +32,15 @@ SAMPLE_UPLOADS: tuple[tuple[str, str], ...] = (
 
 # The analysis run on each sample upload type.
 SAMPLE_ANALYSES = {"pd": "pd", "lgd": "lgd", "ead": "ead", "macro": "macro", "ratings": "rating_transition"}
+# Options of the analysis of one sample file: macro_quarterly.csv is a logit satellite model of four drivers.
+SAMPLE_OPTIONS: dict[str, dict[str, Any]] = {
+    "macro_quarterly.csv": {
+        "target": "default_rate",
+        "target_transformation": "logit",
+        "regressors": ["unemployment_rate_pct", "gdp_growth_yoy_pct", "interest_rate_pct", "inflation_pct"],
+        "fitted": "fitted_default_rate",
+    },
+}
 # Analyses of their own, run once on the sample file that suits them.
 EXTRA_ANALYSES: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("stability", "pd_default_islp.csv", {}),
@@ -232,7 +241,7 @@ def demo(data_dir: Path | None, serve_after: bool) -> None:
             continue
         uploaded.append((model_type, body["dataset_id"], relative))
         click.echo(f"uploaded {relative} as {model_type}: dataset {body['dataset_id']} ({body['dataset']['n_rows']} rows)")
-    runs = [(SAMPLE_ANALYSES[model_type], dataset_id, relative, {})
+    runs = [(SAMPLE_ANALYSES[model_type], dataset_id, relative, SAMPLE_OPTIONS.get(relative, {}))
             for model_type, dataset_id, relative in uploaded if model_type in SAMPLE_ANALYSES]
     ids = {relative: dataset_id for _, dataset_id, relative in uploaded}
     for analysis_type, relative, options in EXTRA_ANALYSES:
