@@ -29,6 +29,33 @@ class Selection:
         return Selection(self.path, self.filters, self.not_null + tuple(columns))
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """One grouping of a combined count query.
+
+    ``edges`` given: right-closed bins of the numeric ``column`` (code ``i``
+    holds ``edges[i-1] < x <= edges[i]``, the last code everything above the
+    last edge, code -1 missing or NaN). ``edges`` None: the levels of
+    ``column`` as text, None for missing. ``by`` adds a second key, such as
+    the snapshot date, so that one pass gives the counts per period too.
+    """
+
+    name: str
+    column: str
+    edges: tuple[float, ...] | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Row counts of a selection: ``rows`` before the not-null rules, ``used`` after,
+    and per column the used rows whose value is present (not null, not NaN)."""
+
+    rows: int
+    used: int
+    non_missing: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass
 class Aggregates:
     """Column arrays of one aggregation result, keyed by output name."""
@@ -65,3 +92,16 @@ class Engine(Protocol):
     def level_counts(self, selection: Selection, column: str, flag: str | None = None) -> Aggregates: ...
 
     def column_profile(self, selection: Selection, column: str) -> dict[str, Any]: ...
+
+    # Combined queries: one pass over the rows answers many figures.
+
+    def profile(self, selection: Selection, columns: Sequence[str] = ()) -> Profile: ...
+
+    def order_statistics(self, selection: Selection, ranks: dict[str, Sequence[int]],
+                         counts: dict[str, int]) -> dict[str, list[float]]: ...
+
+    def grouped_counts(self, selection: Selection, groupings: Sequence[Grouping],
+                       flag: str | None = None) -> dict[str, Aggregates]: ...
+
+    def quantiles_many(self, selection: Selection, columns: Sequence[str],
+                       probabilities: Sequence[float]) -> dict[str, list[float]]: ...

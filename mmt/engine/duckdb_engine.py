@@ -2,20 +2,35 @@
 
 Queries are built from quoted identifiers and bound parameters only: column
 names come from the dataset's own schema and are quoted, values are always
-parameters.
+parameters. The query text is shared with the Spark engine
+(:mod:`mmt.engine.sql`).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 
-from mmt.engine.base import Aggregates, Selection
+from mmt.engine.base import Aggregates, Grouping, Selection
+from mmt.engine.columns import SortedColumn
+from mmt.engine.sql import SQLEngine, counts_per_score, double_literal
 
 _LOCAL = threading.local()
+# Groups of a grouped score count beyond which the generic GROUP BY query is used.
+MAX_SCORE_GROUPS = 1000
+# Values fetched by one query of sorted columns (8 bytes each).
+MAX_FETCH_VALUES = 20_000_000
+# Sorted columns kept within one analysis (bytes); the oldest go first.
+SORTED_CACHE_BYTES = 512 * 1024 * 1024
+# DuckDB's own default is every core; the app shares the machine with its web workers.
+DEFAULT_THREADS = 2
 
 
 def quote(identifier: str) -> str:
@@ -24,158 +39,222 @@ def quote(identifier: str) -> str:
 
 
 def bin_case(value: str, edges: Sequence[float]) -> str:
-    """SQL for the 0-based right-closed bin of ``value``: the number of edges below it.
-
-    Written as a plain ``CASE`` so that DuckDB and Spark SQL read it alike.
-    """
+    """SQL for the 0-based right-closed bin of ``value``: the number of edges below it."""
     if len(edges) == 0:
         return "0"
-    branches = " ".join(f"WHEN {value} <= {float(edge)!r} THEN {index}" for index, edge in enumerate(edges))
+    branches = " ".join(f"WHEN {value} <= {double_literal(edge)} THEN {index}" for index, edge in enumerate(edges))
     return f"(CASE {branches} ELSE {len(edges)} END)"
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
+def _connection(threads: int) -> duckdb.DuckDBPyConnection:
     connection = getattr(_LOCAL, "connection", None)
     if connection is None:
         connection = duckdb.connect(database=":memory:")
-        connection.execute("SET threads TO 2")
+        connection.execute(f"SET threads TO {int(threads)}")
         connection.execute("SET preserve_insertion_order = false")
+        # NOTE: Parquet min/max statistics leave NaN out, and DuckDB's statistics
+        # propagation then folds isnan(x) to false, so NaN values would count as
+        # present. Without that optimiser NaN is found where it is.
+        connection.execute("SET disabled_optimizers = 'statistics_propagation'")
         _LOCAL.connection = connection
     return connection
 
 
-def _source(selection: Selection) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = [str(selection.path)]
-    for column, values in selection.filters:
-        if not values:
-            clauses.append("FALSE")
-            continue
-        non_null = [value for value in values if value is not None]
-        parts = []
-        if non_null:
-            parts.append(f"{quote(column)} IN ({', '.join('?' for _ in non_null)})")
-            params.extend(non_null)
-        if len(non_null) < len(values):
-            parts.append(f"{quote(column)} IS NULL")
-        clauses.append("(" + " OR ".join(parts) + ")")
-    for column in selection.not_null:
-        clauses.append(f"{quote(column)} IS NOT NULL")
-    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    return f"(SELECT * FROM read_parquet(?){where})", params
-
-
-def _fetch(sql: str, params: list[Any]) -> Aggregates:
-    result = _connection().execute(sql, params).fetchnumpy()
-    return Aggregates({name: np.asarray(values) for name, values in result.items()})
-
-
-class DuckDBEngine:
-    """Aggregation queries run by an in-process DuckDB."""
+class DuckDBEngine(SQLEngine):
+    """Aggregation queries run by an in-process DuckDB (one connection per thread)."""
 
     name = "duckdb"
+    text_type = "VARCHAR"
+    # Each limb fits a BIGINT; DuckDB sums BIGINTs into a HUGEINT without overflow.
+    limb_type = "BIGINT"
 
-    def count(self, selection: Selection) -> int:
-        source, params = _source(selection)
-        return int(_connection().execute(f"SELECT count(*) FROM {source}", params).fetchone()[0])
+    def __init__(self, threads: int = DEFAULT_THREADS) -> None:
+        self.threads = threads
 
-    def distinct_values(self, selection: Selection, column: str, limit: int = 10_000) -> list[Any]:
-        source, params = _source(selection)
-        rows = _connection().execute(
-            f"SELECT DISTINCT {quote(column)} AS value FROM {source} ORDER BY value NULLS LAST LIMIT {int(limit)}",
-            params,
-        ).fetchall()
-        return [row[0] for row in rows]
+    # --- sorted columns -------------------------------------------------
+
+    @contextmanager
+    def scope(self, flag: str | None = None) -> Iterator[None]:
+        """Keep sorted columns (with ``flag`` as outcome) between the calls made inside."""
+        previous = getattr(_LOCAL, "scope", None)
+        _LOCAL.scope = (flag, OrderedDict())
+        try:
+            yield
+        finally:
+            _LOCAL.scope = previous
+
+    def sorted_columns(self, selection: Selection, columns: Sequence[str],
+                       flag: str | None = None) -> dict[str, SortedColumn]:
+        """Sorted present values of ``columns``, fetched in as few passes as memory allows."""
+        scope = getattr(_LOCAL, "scope", None)
+        cache: OrderedDict | None = None
+        if scope is not None and scope[0] == flag:
+            cache = scope[1]
+        found: dict[str, SortedColumn] = {}
+        wanted = []
+        for column in dict.fromkeys(columns):
+            key = (selection, column)
+            if cache is not None and key in cache:
+                cache.move_to_end(key)
+                found[column] = cache[key]
+            else:
+                wanted.append(column)
+        if wanted:
+            rows = max(1, _row_count(selection.path))
+            per_query = max(1, MAX_FETCH_VALUES // rows)
+            for start in range(0, len(wanted), per_query):
+                batch = wanted[start:start + per_query]
+                for column, sorted_column in self._fetch_sorted(selection, batch, flag).items():
+                    found[column] = sorted_column
+                    if cache is not None:
+                        cache[(selection, column)] = sorted_column
+                        _trim(cache)
+        return found
+
+    def _fetch_sorted(self, selection: Selection, columns: list[str], flag: str | None) -> dict[str, SortedColumn]:
+        arrays = self._fetch_arrays(selection, columns + ([flag] if flag is not None else []))
+        flag_values = arrays[len(columns)] if flag is not None else None
+        return {column: SortedColumn.build(values, flag_values) for column, values in zip(columns, arrays)}
+
+    def _fetch_arrays(self, selection: Selection, columns: list[str]) -> list[np.ndarray]:
+        """The selected rows of ``columns`` as NumPy arrays; missing values are NaN or masked.
+
+        A selection without value filters is read with pyarrow straight from
+        the Parquet file (its not-null rules applied with a mask), which is
+        several times faster than materialising a DuckDB result; filters go
+        through DuckDB so that their SQL semantics hold.
+        """
+        if not selection.filters:
+            wanted = list(dict.fromkeys([*columns, *selection.not_null]))
+            table = pq.read_table(selection.path, columns=wanted)
+            keep = None
+            for column in selection.not_null:
+                chunked = table.column(column)
+                if chunked.null_count:
+                    valid = chunked.is_valid().to_numpy(zero_copy_only=False)
+                    keep = valid if keep is None else keep & valid
+            arrays = [_to_numpy(table.column(column)) for column in columns]
+            return arrays if keep is None else [array[keep] for array in arrays]
+        source, params = self.source(selection)
+        names = [f"c{index}" for index in range(len(columns))]
+        select = ", ".join(f"{self.quote(column)} AS {name}" for column, name in zip(columns, names))
+        result = _connection(self.threads).execute(f"SELECT {select} FROM {source}", params).fetchnumpy()
+        return [result[name] for name in names]
+
+    def order_statistics(self, selection: Selection, ranks: dict[str, Sequence[int]],
+                         counts: dict[str, int]) -> dict[str, list[float]]:
+        wanted = [column for column in ranks if ranks[column] and counts.get(column, 0) > 0]
+        scope = getattr(_LOCAL, "scope", None)
+        flag = scope[0] if scope is not None else None
+        sorted_by_column = self.sorted_columns(selection, wanted, flag)
+        return {column: sorted_by_column[column].order_statistics([int(rank) for rank in ranks[column]])
+                for column in wanted}
+
+    def grouped_counts(self, selection: Selection, groupings: Sequence[Grouping],
+                       flag: str | None = None) -> dict[str, Aggregates]:
+        """Bins of numeric columns from sorted columns; levels and per-period counts in SQL."""
+        numeric = [grouping for grouping in groupings if grouping.edges is not None and grouping.by is None]
+        rest = [grouping for grouping in groupings if not (grouping.edges is not None and grouping.by is None)]
+        out = super().grouped_counts(selection, rest, flag) if rest else {}
+        if numeric:
+            sorted_by_column = self.sorted_columns(selection, [grouping.column for grouping in numeric], flag)
+            for grouping in numeric:
+                counts = sorted_by_column[grouping.column].bin_counts(tuple(float(edge) for edge in grouping.edges))
+                if flag is None:
+                    counts = Aggregates({"key": counts["key"], "observations": counts["observations"]})
+                out[grouping.name] = counts
+        return out
+
+    def quote(self, identifier: str) -> str:
+        return quote(identifier)
+
+    def table(self, selection: Selection) -> tuple[str, list[Any]]:
+        return "read_parquet(?)", [str(selection.path)]
+
+    def discrete_quantiles(self, value: str, probabilities: Sequence[float]) -> str:
+        return f"quantile_disc({value}, [{', '.join(repr(float(p)) for p in probabilities)}])"
+
+    def rows(self, sql: str, params: list[Any]) -> list[tuple]:
+        return _connection(self.threads).execute(sql, params).fetchall()
+
+    def columns(self, sql: str, params: list[Any]) -> dict[str, np.ndarray]:
+        result = _connection(self.threads).execute(sql, params).fetchnumpy()
+        return {name: np.asarray(values) for name, values in result.items()}
 
     def score_counts(self, selection: Selection, score: str, flag: str, group_by: str | None = None) -> Aggregates:
-        source, params = _source(selection)
-        group = f"{quote(group_by)} AS grp, " if group_by else ""
-        # Ordinals, not aliases: a data column may be called "score" too.
-        group_ordinals = "1, 2" if group_by else "1"
-        sql = (
-            f"SELECT {group}{quote(score)} AS score, "
-            f"sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS defaults, "
-            f"sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_defaults "
-            f"FROM {source} WHERE {quote(score)} IS NOT NULL AND {quote(flag)} IS NOT NULL "
-            f"GROUP BY {group_ordinals} ORDER BY {group_ordinals}"
-        )
-        return _fetch(sql, params)
+        """Defaults and non-defaults per distinct score (per group), sorted by group then score.
 
-    def grade_sums(self, selection: Selection, grade: str, pd: str, flag: str,
-                   edges: Sequence[float] | None = None) -> Aggregates:
-        """Sum obligors, defaults and powers of the PD per grade.
-
-        With ``edges`` the "grade" is the right-closed bin of column ``grade``
-        (its 0-based index as text), for portfolios without a rating.
+        DuckDB hands over the score and outcome columns and NumPy sorts them:
+        with about one distinct score per obligor, a sort of the column is
+        several times faster than a hash GROUP BY with one group per row.
         """
-        source, params = _source(selection)
-        p = f"CAST({quote(pd)} AS DOUBLE)"
-        y = f"CAST({quote(flag)} AS DOUBLE)"
-        if edges is None:
-            grade_expr = f"CAST({quote(grade)} AS VARCHAR)"
-        else:
-            grade_expr = f"CAST({bin_case(f'CAST({quote(grade)} AS DOUBLE)', edges)} AS VARCHAR)"
-        sql = (
-            f"SELECT {grade_expr} AS grade, count(*)::BIGINT AS obligors, "
-            f"sum({y})::DOUBLE AS defaults, sum({p}) AS sum_pd, sum({p}*{p}) AS sum_pd2, "
-            f"sum({p}*{p}*{p}) AS sum_pd3, sum({p}*{p}*{p}*{p}) AS sum_pd4, sum({y}*{p}) AS sum_default_pd, "
-            f"min({p}) AS min_pd, max({p}) AS max_pd "
-            f"FROM {source} WHERE {quote(pd)} IS NOT NULL AND {quote(flag)} IS NOT NULL "
-            f"GROUP BY 1 ORDER BY 1"
-        )
-        return _fetch(sql, params)
+        if group_by is None:
+            return self.sorted_columns(selection, [score], flag)[score].score_counts()
+        groups: list[Any] = []
+        if group_by is not None:
+            groups = self.distinct_values(selection, group_by, limit=MAX_SCORE_GROUPS + 1)
+            if len(groups) > MAX_SCORE_GROUPS:
+                return super().score_counts(selection, score, flag, group_by)
+        source, params = self.source(selection)
+        flag_sql, score_sql = self.quote(flag), self.quote(score)
+        outcome = f"CAST(CASE WHEN {flag_sql} = 1 THEN 1 WHEN {flag_sql} = 0 THEN 0 ELSE -1 END AS TINYINT)"
+        code_sql, code_params = "", []
+        if group_by is not None:
+            present = [value for value in groups if value is not None]
+            branches = " ".join(f"WHEN {self.quote(group_by)} = ? THEN {index}" for index in range(len(present)))
+            code_sql = f", CAST(CASE {branches} ELSE {len(present)} END AS INTEGER) AS code" if present \
+                else ", CAST(0 AS INTEGER) AS code"
+            code_params = present
+            groups = present + ([None] if None in groups else [])
+        sql = (f"SELECT {score_sql} AS score, {outcome} AS outcome{code_sql} FROM {source} "
+               f"WHERE {self.present(score)} AND {flag_sql} IS NOT NULL")
+        # The group codes come first in the text, so their parameters do too.
+        result = self.columns(sql, code_params + params) if code_params else self.columns(sql, params)
+        scores, outcomes = np.asarray(result["score"]), np.asarray(result["outcome"])
+        if group_by is None:
+            distinct, defaults, non_defaults = counts_per_score(scores, outcomes)
+            return Aggregates({"score": distinct, "defaults": defaults, "non_defaults": non_defaults})
+        codes = np.asarray(result["code"])
+        parts: dict[str, list[np.ndarray]] = {"grp": [], "score": [], "defaults": [], "non_defaults": []}
+        labels = np.empty(len(groups), dtype=object)
+        labels[:] = groups
+        for index in range(len(groups)):
+            chosen = codes == index
+            distinct, defaults, non_defaults = counts_per_score(scores[chosen], outcomes[chosen])
+            parts["grp"].append(np.repeat(labels[index:index + 1], distinct.size))
+            parts["score"].append(distinct)
+            parts["defaults"].append(defaults)
+            parts["non_defaults"].append(non_defaults)
+        if not groups:
+            return Aggregates({"grp": np.zeros(0, dtype=object), "score": scores[:0],
+                               "defaults": np.zeros(0, dtype=np.int64), "non_defaults": np.zeros(0, dtype=np.int64)})
+        return Aggregates({name: np.concatenate(values) for name, values in parts.items()})
 
-    def quantiles(self, selection: Selection, column: str, probabilities: Sequence[float]) -> list[float]:
-        source, params = _source(selection)
-        probs = ", ".join(repr(float(value)) for value in probabilities)
-        row = _connection().execute(
-            f"SELECT quantile_cont(CAST({quote(column)} AS DOUBLE), [{probs}]) FROM {source} "
-            f"WHERE {quote(column)} IS NOT NULL",
-            params,
-        ).fetchone()
-        return [] if row is None or row[0] is None else [float(value) for value in row[0]]
 
-    def numeric_bin_counts(self, selection: Selection, column: str, edges: Sequence[float],
-                           flag: str | None = None) -> Aggregates:
-        """Count rows per right-closed bin ``(e[i-1], e[i]]``; bin -1 holds missing values.
+def _trim(cache: OrderedDict) -> None:
+    total = sum(item.nbytes for item in cache.values())
+    while len(cache) > 1 and total > SORTED_CACHE_BYTES:
+        _, dropped = cache.popitem(last=False)
+        total -= dropped.nbytes
 
-        Bin ``i`` (0-based) holds values ``x`` with ``edges[i-1] < x <= edges[i]``
-        and the last bin everything above the last edge, the same as
-        ``numpy.searchsorted(edges, x, side="left")``.
-        """
-        source, params = _source(selection)
-        value = f"CAST({quote(column)} AS DOUBLE)"
-        bin_expr = f"CASE WHEN {value} IS NULL OR isnan({value}) THEN -1 ELSE {bin_case(value, edges)} END"
-        events = (
-            f", sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS events, "
-            f"sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_events"
-            if flag else ""
-        )
-        flag_filter = f" WHERE {quote(flag)} IS NOT NULL" if flag else ""
-        sql = (
-            f"SELECT {bin_expr} AS bin, count(*)::BIGINT AS observations{events} FROM {source}{flag_filter} "
-            f"GROUP BY 1 ORDER BY 1"
-        )
-        return _fetch(sql, params)
 
-    def level_counts(self, selection: Selection, column: str, flag: str | None = None) -> Aggregates:
-        source, params = _source(selection)
-        events = (
-            f", sum(CASE WHEN {quote(flag)} = 1 THEN 1 ELSE 0 END)::BIGINT AS events, "
-            f"sum(CASE WHEN {quote(flag)} = 0 THEN 1 ELSE 0 END)::BIGINT AS non_events"
-            if flag else ""
-        )
-        flag_filter = f" WHERE {quote(flag)} IS NOT NULL" if flag else ""
-        sql = (
-            f"SELECT CAST({quote(column)} AS VARCHAR) AS level, count(*)::BIGINT AS observations{events} "
-            f"FROM {source}{flag_filter} GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
-        )
-        return _fetch(sql, params)
+def _row_count(path: Any) -> int:
+    """Rows of the Parquet file from its footer: an upper bound of any selection's rows."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, ValueError):
+        return MAX_FETCH_VALUES
 
-    def column_profile(self, selection: Selection, column: str) -> dict[str, Any]:
-        source, params = _source(selection)
-        row = _connection().execute(
-            f"SELECT count(*), count({quote(column)}), approx_count_distinct({quote(column)}) FROM {source}",
-            params,
-        ).fetchone()
-        return {"rows": int(row[0]), "non_missing": int(row[1]), "distinct_estimate": int(row[2] or 0)}
+
+def _to_numpy(chunked: Any) -> np.ndarray:
+    """A column as NumPy; nulls become a mask (integers, booleans) or NaN (floats)."""
+    import pyarrow as pa
+
+    array = chunked.combine_chunks() if hasattr(chunked, "combine_chunks") else chunked
+    if array.null_count == 0:
+        return array.to_numpy(zero_copy_only=False)
+    if pa.types.is_floating(array.type):
+        return array.to_numpy(zero_copy_only=False)
+    mask = array.is_null().to_numpy(zero_copy_only=False)
+    filled = array.fill_null(0) if (pa.types.is_integer(array.type) or pa.types.is_boolean(array.type)) else array
+    return np.ma.masked_array(filled.to_numpy(zero_copy_only=False), mask=mask)
