@@ -10,7 +10,7 @@ Feature columns (those without a role) take the narrowest type that fits
 their first batch: int64, float64, date32 (ISO dates only) or text. When a
 later batch does not fit, the converter raises :class:`WidenColumn` and the
 whole file is read again with the wider type. That second pass is the slow
-path for files whose first block (64 MiB) is not representative.
+path for files whose first block is not representative.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def fast_cast(array: pa.Array, target: pa.DataType) -> pa.Array | None:
 
 
 class WidenColumn(Exception):
-    """A later batch does not fit the type chosen from the first batch."""
+    """Request to read the file again with a wider type for one column that a later batch does not fit."""
 
     def __init__(self, source_index: int, new_type: str) -> None:
         super().__init__(f"column {source_index} -> {new_type}")
@@ -71,7 +71,7 @@ def is_text(array: pa.Array) -> bool:
 
 
 def trimmed(array: pa.Array) -> pa.Array:
-    """Trim text values and turn empty ones into nulls; other types pass through."""
+    """Trim text values and turn empty ones into nulls. Other types pass through unchanged."""
     if pa.types.is_large_string(array.type):
         array = pc.cast(array, pa.string())
     if not is_text(array):
@@ -81,7 +81,7 @@ def trimmed(array: pa.Array) -> pa.Array:
 
 
 def without_tokens(values: pa.Array) -> tuple[pa.Array, int]:
-    """Replace :data:`NA_TOKENS` with nulls; return the array and how many were replaced."""
+    """Replace :data:`NA_TOKENS` with nulls and return the array with the number replaced."""
     tokens = pc.is_in(values, value_set=_NA_SPELLINGS)
     count = pc.sum(tokens).as_py() or 0
     if not count:
@@ -205,7 +205,7 @@ def _all_false(length: int) -> pa.Array:
 
 
 class BinaryRole(Converter):
-    """A 0/1 flag stored as int8; yes/no, true/false and y/n are mapped to 1/0."""
+    """A 0/1 flag stored as int8, with yes/no, true/false and y/n mapped to 1/0."""
 
     def __init__(self, spec: RoleSpec, source_name: str, source_index: int) -> None:
         super().__init__(spec.name, source_name, source_index)
@@ -225,7 +225,7 @@ class BinaryRole(Converter):
             array,
             offset,
             summary="not 0 or 1",
-            hint="The default flag must be 0 (no default) or 1 (default); yes/no, true/false and y/n are also accepted",
+            hint="The default flag must be 0 (no default) or 1 (default). The texts yes/no, true/false and y/n are also accepted",
         )
         self.count("defaults", pc.sum(pc.equal(flags, 1)).as_py() or 0)
         self.count("non_defaults", pc.sum(pc.equal(flags, 0)).as_py() or 0)
@@ -394,7 +394,7 @@ class TextRole(Converter):
 
 
 class GradeRole(Converter):
-    """A rating grade: int64 when the first batch holds only whole numbers, text otherwise."""
+    """A rating grade, int64 when the first batch contains only whole numbers and text otherwise."""
 
     def __init__(self, spec: RoleSpec, source_name: str, source_index: int, forced: str | None) -> None:
         super().__init__(spec.name, source_name, source_index)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import io
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +29,15 @@ import pyarrow.csv as pa_csv
 from mmt.errors import ValidationError
 from mmt.ingest.sniff import TextSample, detect_delimiter, read_text_sample, unreadable
 
-BLOCK_SIZE = 64 << 20
+# Arrow's streaming CSV reader reads raw blocks ahead in a background thread,
+# up to 32 of them (kDefaultBackgroundMaxQ in arrow/util/async_generator.h).
+# With 64 MiB blocks a 2 GB upload held 1.7 GB of Arrow memory (pyarrow 26), so
+# 16 MiB blocks bound that buffer to 512 MiB.
+BLOCK_SIZE = 16 << 20
 
 
 class EncodingRestart(Exception):
-    """The file is not valid in the encoding chosen from its sample; retry with ``encoding``."""
+    """Request to read the file again with ``encoding``, because it is invalid in the encoding guessed from its sample."""
 
     def __init__(self, encoding: str) -> None:
         super().__init__(encoding)
@@ -127,7 +133,9 @@ class CsvSource:
             skip_rows=self.header_lines,
             block_size=BLOCK_SIZE,
             encoding=_arrow_encoding(self.encoding),
-            use_threads=True,
+            # Blocks are parsed one at a time, and _prefetched keeps one parsed block
+            # ready ahead of the consumer, so memory stays bounded.
+            use_threads=False,
         )
         parse_options = pa_csv.ParseOptions(
             delimiter=self.delimiter,
@@ -138,7 +146,7 @@ class CsvSource:
             ignore_empty_lines=True,
             invalid_row_handler=self._on_invalid_row,
         )
-        # Only empty fields are nulls here; texts such as "NA" reach the checks unchanged.
+        # Only empty fields are nulls here, so texts such as "NA" reach the checks unchanged.
         convert_options = pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in column_names},
             strings_can_be_null=True,
@@ -150,7 +158,7 @@ class CsvSource:
             reader = pa_csv.open_csv(
                 self.path, read_options=read_options, parse_options=parse_options, convert_options=convert_options
             )
-            for batch in reader:
+            for batch in _prefetched(reader):
                 yield list(batch.columns), offset
                 offset += batch.num_rows
         except pa.ArrowInvalid as error:
@@ -230,6 +238,53 @@ class CsvSource:
                 if len(found) >= limit:
                     break
         return found
+
+
+_DONE = object()
+
+
+def _prefetched(reader: pa_csv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
+    """Iterate ``reader`` while a background thread parses the next block.
+
+    At most one parsed block waits in the queue, which bounds the memory held.
+    Errors of the reader are raised in the consuming thread.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        ready.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_DONE)
+        except BaseException as error:  # handed to the consumer, which raises it
+            ready.put(error)
+
+    worker = threading.Thread(target=produce, name="mmt-csv-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
 
 
 def _arrow_encoding(encoding: str) -> str:

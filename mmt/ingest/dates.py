@@ -14,7 +14,7 @@ format such as ``%d/%m/%Y``). Values matching that format are read with it,
 and the others still go through the rules above. Two-digit years are
 rejected for the same reason (the century is a guess).
 
-A column holds few distinct dates, so each distinct text is parsed once in
+A column contains few distinct dates, so each distinct text is parsed once in
 Python and the result is mapped back onto the rows with Arrow.
 """
 

@@ -91,7 +91,7 @@ def gather_evidence(values: pa.Array) -> ColumnEvidence:
     any_form = plain
     for form in (dot_decimal, thousands_only, comma_decimal, space_grouped, multi_dot, exponent_only):
         any_form = pc.or_(any_form, form)
-    # A column counts as numeric when most values look like numbers; the others are reported later.
+    # A column counts as numeric when most values look like numbers. The others are reported later.
     matching = pc.sum(any_form).as_py() or 0
     if matching * 2 < len(values) or matching == 0:
         return ColumnEvidence(numeric=False)

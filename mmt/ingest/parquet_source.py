@@ -14,7 +14,7 @@ BATCH_ROWS = 256_000
 
 
 class ParquetSource:
-    """A Parquet file; nested columns are rejected, dictionary columns decoded."""
+    """A Parquet upload, with nested columns rejected and dictionary columns decoded."""
 
     format = "parquet"
     detect_number_format = False

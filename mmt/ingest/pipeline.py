@@ -2,11 +2,13 @@
 
 The source (CSV, XLSX or Parquet) is read batch by batch. The first batch
 settles the number format and type of every column. Each batch is then
-converted, checked and appended to a Parquet file as one row group, so a
-large CSV never sits in memory as Python objects. The Parquet file is
+converted and checked (columns in parallel threads, since Arrow kernels
+release the GIL) and appended to a Parquet file as one row group by a writer
+thread, so a large CSV never sits in memory as Python objects. Repeated
+identifiers are counted afterwards with DuckDB over the written file. The Parquet file is
 written under a temporary name beside ``parquet_path`` and moved into place
-only when the whole file passed. After an error nothing is left at
-``parquet_path``.
+only when the whole file passed, so an error leaves ``parquet_path`` as it
+was and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def ingest_file(
     parquet_path : Path
         Where the normalised Parquet copy goes.
     column_mapping : dict, optional
-        Role to source column name; wins over the aliases.
+        Role to source column name, taking precedence over the aliases.
     options : dict, optional
         ``date_format``, ``sheet``, ``header_row``, ``decimal``, ``thousands``,
         ``delimiter``, ``encoding``.
@@ -264,7 +266,7 @@ class _BatchSink:
 
 
 class _Run:
-    """One pass over the file; a restart builds a new one."""
+    """One pass over the file. A restart builds a new one."""
 
     def __init__(self, path, filename, model_type, specs, parquet_path, column_mapping, options, max_rows, forced_types, encoding):
         self.path = path
@@ -411,7 +413,7 @@ class _Run:
         )
 
     def _convert(self, workers: ThreadPoolExecutor, plan: _Plan, columns: list[pa.Array], offset: int):
-        """Convert one batch, one column per task; Arrow kernels release the GIL, so columns run in parallel."""
+        """Convert one batch with one task per column, which run in parallel because Arrow kernels release the GIL."""
         logs = [ProblemLog() for _ in plan.converters]
         futures = [
             workers.submit(converter.convert, columns[converter.source_index], offset, log)
@@ -665,7 +667,7 @@ class _Run:
                     {
                         "code": "numbers_kept_as_text",
                         "message": (
-                            f'Column "{converter.name}" is mostly numbers but also holds text ({listed}), so it is stored as text. '
+                            f'Column "{converter.name}" is mostly numbers but also contains text ({listed}), so it is stored as text. '
                             "Correct those values, or set the decimal and thousands options, to have it stored as numbers."
                         ),
                         "details": {"column": converter.name, **note},

@@ -50,7 +50,7 @@ class ColumnQuality:
                 self.present += len(array) - array.null_count
             return
         if self.distinct is not None and (pa.types.is_string(self.type) or pa.types.is_large_string(self.type) or pa.types.is_boolean(self.type)):
-            # Hashing a whole batch of identifiers is costly; a slice shows most of them early.
+            # Hashing a whole batch of identifiers is costly, and a slice already shows when they exceed the cap.
             if len(pc.unique(array.slice(0, 4 * DISTINCT_CAP))) > DISTINCT_CAP:
                 self.distinct = None
                 return

@@ -135,7 +135,7 @@ def read_text_sample(path: Path, encoding: str | None = None) -> TextSample:
         For binary content (NUL bytes without a UTF-16/32 byte-order mark, or
         many control characters) or bytes that the given encoding cannot decode.
     ValidationError
-        ``empty_file`` when the file holds only a byte-order mark or whitespace.
+        ``empty_file`` when the file contains only a byte-order mark or whitespace.
     """
     with open(path, "rb") as handle:
         raw = handle.read(SAMPLE_BYTES + 1)
@@ -228,7 +228,7 @@ def _reject_control_characters(text: str) -> None:
 def detect_delimiter(text: str) -> str:
     """Choose the delimiter among ``,`` ``;`` tab ``|`` from a decoded sample.
 
-    Each candidate splits the first records (quotes respected); the winner is
+    Each candidate splits the first records (quotes respected), and the winner is
     the one whose records most often have the header's field count, with more
     fields and then the order of :data:`DELIMITERS` breaking ties. A file
     with a single column gets ``,``.

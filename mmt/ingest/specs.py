@@ -37,7 +37,7 @@ class RoleSpec:
         The upload is rejected without this column.
     one_of : tuple of str
         Alternative roles of which at least one must be present (for example
-        ``("pd", "score")``); empty when the role is not part of such a group.
+        ``("pd", "score")``), or empty when the role is not part of such a group.
     aliases : tuple of str
         Accepted source column names, in order of preference.
     bounds : tuple of float or None
@@ -466,7 +466,7 @@ def match_key(name: str) -> str:
 class RoleMatch:
     """Result of matching source columns to roles.
 
-    ``roles`` maps a role to the index of its source column. ``explicit`` holds
+    ``roles`` maps a role to the index of its source column. ``explicit`` contains
     the roles that came from the user's mapping. ``warnings`` lists plain
     notes such as two columns that both fit a role.
     """
@@ -546,7 +546,7 @@ def match_roles(
         if not candidates:
             continue
         roles[spec.name] = candidates[0]
-        # A column named exactly as the role settles it; otherwise say which one was taken.
+        # A column named exactly as the role settles it. Otherwise the warning says which one was taken.
         if len(candidates) > 1 and keys[candidates[0]] != match_key(spec.name):
             warnings.append(
                 {

@@ -1,7 +1,7 @@
 """Reader of XLSX workbooks laid out for people rather than programs.
 
 Values come from python-calamine (cached values of formulas included), which
-is much faster than openpyxl. openpyxl is opened only when the sheet holds
+is much faster than openpyxl. openpyxl is opened only when the sheet contains
 formulas, to find formula cells that have no cached value (a workbook
 written by a program and never opened in Excel): those are reported, never
 read as missing.
@@ -23,6 +23,10 @@ Layout rules:
 * Blank rows are dropped. Footer rows are excluded with a warning: a row
   whose first cell reads like ``Total``, ``Sum`` or ``Average``, or a row that
   has text or a formula while its identifier and required fields are empty.
+* The whole sheet is loaded into memory, which is fine for the at most
+  1,048,576 rows of a worksheet but makes XLSX the slow path for large data.
+  NOTE: a full worksheet of many columns can take a few GiB of Python objects;
+  large extracts should be uploaded as CSV or Parquet.
 * A column whose non-empty cells are all numbers becomes int64 when every
   number is whole and float64 otherwise, so 0/1 flags stay integers. A column
   mixing numbers and text becomes text (numbers written without a trailing
@@ -134,7 +138,8 @@ class XlsxSource:
                 sheet = workbook.get_sheet_by_name(name)
             except Exception:  # chart sheets and damaged sheets are skipped
                 continue
-            if sheet.height and any(_filled(value) for row in sheet.to_python() for value in row):
+            # iter_rows stops at the first filled cell instead of loading the whole sheet.
+            if sheet.height and any(_filled(value) for row in sheet.iter_rows() for value in row):
                 return name
         raise empty_file()
 
@@ -225,8 +230,8 @@ class XlsxSource:
             first = next((value for value in row if value is not None), None)
             keys_empty = bool(key_columns) and all(row[column] is None for column in key_columns if column < width)
             is_total = isinstance(row[0], str) and _FOOTER.match(row[0].strip() or "") is not None
-            holds_text = any(isinstance(value, str) for value in row)
-            if is_total or (keys_empty and (has_formula or holds_text)):
+            has_text = any(isinstance(value, str) for value in row)
+            if is_total or (keys_empty and (has_formula or has_text)):
                 footers.append(index + 1)
                 self._note_footer(index, row, first)
                 continue
