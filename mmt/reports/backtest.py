@@ -23,7 +23,7 @@ TEST_NAMES = {
 
 
 def lgd_scatter_section(source: ReportInput) -> Section | None:
-    """LGD realised against predicted, by decile and by segment."""
+    """Build the charts of LGD realised against predicted, by decile and by segment."""
     results = source.results
     plot = results.get("plot_data") or {}
     charts = []
@@ -40,7 +40,7 @@ def lgd_scatter_section(source: ReportInput) -> Section | None:
 
 
 def lgd_tables_section(source: ReportInput) -> Section:
-    """LGD figures, tests, segments and counts."""
+    """Build the tables of LGD figures, tests, segments and counts."""
     results = source.results
     tables = [
         _metrics_table("Back-test figures", "Back-test figures of the whole selection", results.get("metrics") or {}),
@@ -64,7 +64,7 @@ def lgd_tables_section(source: ReportInput) -> Section:
 
 
 def ead_scatter_section(source: ReportInput) -> Section | None:
-    """EAD and CCF realised against predicted, by decile and by segment."""
+    """Build the charts of EAD and CCF realised against predicted, by decile and by segment."""
     results = source.results
     plot = results.get("plot_data") or {}
     charts = []
@@ -87,7 +87,7 @@ def ead_scatter_section(source: ReportInput) -> Section | None:
 
 
 def ead_tables_section(source: ReportInput) -> Section:
-    """EAD and CCF figures, tests, segments, CCF quantiles and counts."""
+    """Build the tables of EAD and CCF figures, tests, segments, CCF quantiles and counts."""
     results = source.results
     tests = results.get("tests") or {}
     tables = [

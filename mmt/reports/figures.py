@@ -3,7 +3,7 @@
 Charts use a small layout of their own instead of a Plotly template, because
 a template is copied into every figure's JSON and would add about 10 kB per
 chart. Colours follow the Okabe-Ito palette, which stays distinguishable for
-the common colour-vision deficiencies; traffic-light colours are only used for
+the common colour-vision deficiencies. Traffic-light colours are only used for
 statuses, and every status is also written out as a word.
 """
 

@@ -12,7 +12,7 @@ TEST_ORDER = ("adf", "kpss", "phillips_perron", "zivot_andrews")
 
 
 def fit_section(source: ReportInput) -> Section | None:
-    """Actual against fitted over time, with the prediction interval and the out-of-time window."""
+    """Build the charts of actual against fitted over time, with the prediction interval and the out-of-time window."""
     series = source.results.get("time_series_data")
     if not isinstance(series, dict) or not series.get("dates"):
         return None
@@ -86,7 +86,7 @@ def fit_section(source: ReportInput) -> Section | None:
 
 
 def tests_section(source: ReportInput) -> Section | None:
-    """Stationarity tests, regression coefficients, performance and diagnostics."""
+    """Build the tables of stationarity tests, regression coefficients, performance and diagnostics."""
     results = source.results
     tables = []
     stationarity = results.get("stationarity_tests")

@@ -1,4 +1,4 @@
-"""What a report is made of: the stored result it reads, tables, charts and sections.
+"""Building blocks of a report: the stored result it reads, tables, charts and sections.
 
 The HTML and the Excel renderers share these objects, so both show the same
 tables with the same values: the HTML file draws the charts and the tables,
@@ -69,7 +69,7 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Chart:
-    """A Plotly figure with its title and a caption that says how to read it.
+    """A Plotly figure with its title and a caption that explains how to read it.
 
     A ``wide`` chart (a time series, a heatmap) takes the full width of the page.
     """

@@ -14,7 +14,7 @@ CONFIDENCE = 0.95
 
 
 def discrimination_section(source: ReportInput) -> Section | None:
-    """ROC and CAP curves, the AUC trend and the discrimination table."""
+    """Build the ROC and CAP curves, the AUC trend and the discrimination table."""
     section = source.results.get("discrimination")
     if not isinstance(section, dict):
         return None
@@ -103,7 +103,7 @@ def discrimination_section(source: ReportInput) -> Section | None:
 
 
 def calibration_section(source: ReportInput) -> Section | None:
-    """Default rate against PD by grade with Jeffreys intervals, and the calibration tests."""
+    """Build the default rate against PD by grade with Jeffreys intervals, and the calibration tests."""
     section = source.results.get("calibration")
     if not isinstance(section, dict):
         return None
@@ -192,7 +192,7 @@ def calibration_section(source: ReportInput) -> Section | None:
 
 
 def stability_section(source: ReportInput) -> Section | None:
-    """Distribution charts of the PD and grades, PSI and CSI against the bands, PSI trend."""
+    """Build the distribution charts of the PD and grades, PSI and CSI against the bands, PSI trend."""
     section = source.results.get("stability")
     if not isinstance(section, dict):
         return None
@@ -268,13 +268,14 @@ def stability_section(source: ReportInput) -> Section | None:
 
 
 def importance_section(source: ReportInput) -> Section | None:
-    """Information value per variable and the WOE bars of each variable."""
+    """Build the information value per variable and the WOE bars of each variable."""
     features = [entry for entry in source.results.get("variable_importance") or [] if isinstance(entry, dict)]
     if not features:
         return None
     features.sort(key=lambda entry: -(entry.get("iv") or 0.0))
     names = [text_of(entry.get("feature") or entry.get("name")) for entry in features]
     strengths = [text_of(entry.get("strength") or "n/a") for entry in features]
+
     strength_colours = {}
     for strength in strengths:
         strength_colours.setdefault(strength, PALETTE[len(strength_colours) % len(PALETTE)])
@@ -287,6 +288,7 @@ def importance_section(source: ReportInput) -> Section | None:
     figure.update_yaxes(type="category", categoryorder="array", categoryarray=names, autorange="reversed")
     figure.update_layout(barmode="overlay")
     charts = [Chart("iv", "Information value by variable", figure, "Bars are coloured by the predictive-strength label of the IV.", wide=True)]
+
     for index, (name, entry) in enumerate(zip(names, features)):
         bins = [bin_ for bin_ in entry.get("bins") or [] if isinstance(bin_, dict)]
         if not bins:
@@ -301,6 +303,7 @@ def importance_section(source: ReportInput) -> Section | None:
         )
         figure.update_xaxes(type="category")
         charts.append(Chart(f"woe_{index}", f"WOE of {name} (IV {_fmt(entry.get('iv'))})", figure, None))
+
     tables = (
         make_table(
             "Information value", "Information value per variable",

@@ -13,7 +13,7 @@ RATES = (("stability_rate", "Stability"), ("upgrade_rate", "Upgrade"), ("downgra
 
 
 def matrix_section(source: ReportInput) -> Section | None:
-    """Heatmap of the pooled migration rates, with the count and rate matrices as tables."""
+    """Build the heatmap of the pooled migration rates, with the count and rate matrices as tables."""
     pooled = source.results.get("pooled")
     if not isinstance(pooled, dict) or not isinstance(pooled.get("matrix"), dict):
         return None
@@ -23,6 +23,7 @@ def matrix_section(source: ReportInput) -> Section | None:
     rates = [[value for value in row] for row in matrix.get("row_rates") or []]
     counts = matrix.get("counts") or []
     totals = matrix.get("row_totals") or []
+
     figure = new_figure(x_title="Grade at the end of the period", y_title="Grade at the start of the period",
                         height=max(420, 34 * len(rows) + 160))
     figure.add_heatmap(
@@ -38,6 +39,7 @@ def matrix_section(source: ReportInput) -> Section | None:
     chart = Chart("transition_heatmap", f"Migration matrix {pooled.get('from_period')} to {pooled.get('to_period')}", figure,
                   f"Each row sums to 100 % of the obligors that start in the grade; {summary.get('obligors', 'n/a')} "
                   f"obligor-periods over {pooled.get('pairs_of_periods', 1)} pairs of snapshot dates.", wide=True)
+
     header = (("From grade", "text"),) + tuple((label, "integer") for label in columns) + (("Obligors", "integer"),)
     count_table = make_table("Migration counts", "Migration counts (pooled)", header,
                              [[label] + list(row) + [total] for label, row, total in zip(rows, counts, totals)])
@@ -48,7 +50,7 @@ def matrix_section(source: ReportInput) -> Section | None:
 
 
 def rates_section(source: ReportInput) -> Section | None:
-    """Migration rates per pair of snapshot dates, per grade, and the matrix weighted bandwidth."""
+    """Build the migration rates per pair of snapshot dates, per grade, and the matrix weighted bandwidth."""
     results = source.results
     periods = [period for period in results.get("periods") or [] if isinstance(period, dict)]
     pooled = results.get("pooled") or {}
@@ -64,6 +66,7 @@ def rates_section(source: ReportInput) -> Section | None:
         figure.update_xaxes(type="category")
         figure.update_yaxes(tickformat=".1%", rangemode="tozero")
         charts.append(Chart("migration_rates", "Upgrade, downgrade, default and exit rates by period", figure, None, wide=True))
+
     tables = []
     rows = []
     for period in periods + ([pooled] if pooled else []):
@@ -81,6 +84,7 @@ def rates_section(source: ReportInput) -> Section | None:
             + (("MWB upper", "number"), ("MWB upper status", "status"), ("MWB lower", "number"), ("MWB lower status", "status")),
             rows,
         ))
+
     by_grade = [grade for grade in (pooled.get("summary") or {}).get("by_grade") or [] if isinstance(grade, dict)]
     if by_grade:
         tables.append(make_table(
@@ -91,6 +95,7 @@ def rates_section(source: ReportInput) -> Section | None:
               ", ".join(flag for flag, on in (("no observations", grade.get("no_observations")), ("small grade", grade.get("small_grade"))) if on))
              for grade in by_grade],
         ))
+
     changes = [block for block in results.get("rate_change_tests") or [] if isinstance(block, dict)]
     change_rows = [
         (f"{(block.get('first') or {}).get('from_period')} to {(block.get('first') or {}).get('to_period')}",
@@ -106,6 +111,7 @@ def rates_section(source: ReportInput) -> Section | None:
              ("Second", "percent"), ("z", "number"), ("p-value", "pvalue"), ("Status", "status"), ("Note", "text")),
             change_rows, note="Only tests that could be computed are listed.",
         ))
+
     z_tests = (pooled.get("migration_z_tests") or {}).get("cells") or []
     z_rows = [(cell.get("from_grade"), cell.get("to_grade"), cell.get("rate"), cell.get("neighbour_rate"), cell.get("z"),
                cell.get("p_value"), cell.get("status")) for cell in z_tests if isinstance(cell, dict) and cell.get("p_value") is not None]

@@ -77,6 +77,7 @@ def _write_facts(sheet: Worksheet, report: Report, formats: _Formats) -> None:
         sheet.write_string(row, 0, neutralise(label), formats.label)
         sheet.write_string(row, 1, neutralise(value), formats.wrapped)
         row += 1
+
     row += 1
     sheet.write_string(row, 0, "Thresholds used", formats.heading)
     row += 1
@@ -87,6 +88,7 @@ def _write_facts(sheet: Worksheet, report: Report, formats: _Formats) -> None:
         sheet.write_string(row, 0, neutralise(key), formats.text)
         _write_number(sheet, row, 1, value, formats.numbers["number"])
         sheet.write_string(row, 2, neutralise(meaning), formats.text)
+
     row += 2
     sheet.write_string(row, 0, "Statuses", formats.heading)
     for status in ("red", "amber", "green", "none"):
@@ -94,12 +96,14 @@ def _write_facts(sheet: Worksheet, report: Report, formats: _Formats) -> None:
         style = formats.statuses.get(status, formats.label)
         sheet.write_string(row, 0, status if status != "none" else "without status", style)
         _write_number(sheet, row, 1, report.status_counts.get(status, 0), formats.numbers["integer"])
+
     if report.problems:
         row += 2
         sheet.write_string(row, 0, "Parts that could not be built", formats.heading)
         for problem in report.problems:
             row += 1
             sheet.write_string(row, 0, neutralise(problem), formats.text)
+
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 1, 90)
     sheet.set_column(2, 2, 60)

@@ -1,7 +1,8 @@
 """The dashboard served at ``/``: server-side page, a little JavaScript, the public JSON API.
 
-The page and its script come from this package under ``/assets``; plotly.js is served from the
-installed ``plotly`` package, so the dashboard needs no network access.
+The page and its script come from this package under ``/assets``. plotly.js is
+served from the installed ``plotly`` package, so the dashboard needs no network
+access.
 """
 
 from __future__ import annotations

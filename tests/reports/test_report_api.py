@@ -80,7 +80,8 @@ def test_html_report_header_facts(client, upload):
     assert "current 2024-12-31; reference 2023-12-31" in page
     assert f"MMT {stored['software_version']}" in page
     assert stored["input_sha256"] in page
-    assert "auc_threshold" in page and "psi_red_threshold" in page
+    assert "auc_threshold" in page
+    assert "psi_red_threshold" in page
     for entry in stored["statuses"]:
         assert entry["metric"] in page
     assert 'id="problems"' not in page
@@ -204,7 +205,8 @@ def test_dashboard_page_and_assets(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     policy = response.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "unsafe-eval" not in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-eval" not in policy
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script>" not in page, "the dashboard must have no inline script"
     sources = re.findall(r'<script src="([^"]+)"', page)

@@ -78,7 +78,14 @@
     (statuses || []).forEach(function (entry) {
       if (entry && counts.hasOwnProperty(entry.status)) { counts[entry.status] += 1; }
     });
-    var overall = counts.red ? "red" : counts.amber ? "amber" : counts.green ? "green" : null;
+    var overall = null;
+    if (counts.red) {
+      overall = "red";
+    } else if (counts.amber) {
+      overall = "amber";
+    } else if (counts.green) {
+      overall = "green";
+    }
     return { counts: counts, overall: overall };
   }
 
@@ -169,10 +176,12 @@
       var latest = latestByDataset[dataset.id];
       var statusCell = element("td");
       if (latest) {
-        statusCell.appendChild(statusBadge(overallStatus(latest.statuses).overall));
-        statusCell.appendChild(element("span", " " + latest.analysis_type + " #" + latest.id, "muted"));
+        var result = latest.result;
+        statusCell.appendChild(statusBadge(overallStatus(result.statuses).overall));
+        var label = " " + result.analysis_type + " #" + result.id + (latest.asReference ? " (as reference)" : "");
+        statusCell.appendChild(element("span", label, "muted"));
         row.appendChild(statusCell);
-        row.appendChild(reportLinks(latest.id));
+        row.appendChild(reportLinks(result.id));
       } else {
         statusCell.appendChild(element("span", "not analysed", "muted"));
         row.appendChild(statusCell);
@@ -243,8 +252,15 @@
       var results = answers[2].analysis_results || [];
       var latestByDataset = {};
       var datasetNames = {};
+      // A dataset read only as a reference (a PD baseline) links to the latest result that used it.
+      // A result of the dataset itself takes precedence.
       results.forEach(function (result) {
-        if (result.dataset_id !== null) { latestByDataset[result.dataset_id] = result; }
+        (result.dataset_ids || []).forEach(function (id) {
+          if (id !== result.dataset_id) { latestByDataset[id] = { result: result, asReference: true }; }
+        });
+      });
+      results.forEach(function (result) {
+        if (result.dataset_id !== null) { latestByDataset[result.dataset_id] = { result: result, asReference: false }; }
       });
       datasets.forEach(function (dataset) { datasetNames[dataset.id] = dataset.name; });
       renderSummary(summary);
