@@ -10,6 +10,7 @@ import requests
 from tests.browser.conftest import BROWSER_MISSING, DATA, SAMPLES, console_errors, save_screenshot
 
 pytest.importorskip("selenium")
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402 - only once selenium is known to be installed
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -110,7 +111,8 @@ def test_report_file_opens_offline(driver, server, sample_results, tmp_path):
 def test_dashboard_upload_analyse_and_open_report(driver, server, sample_results):
     console_errors(driver)
     driver.get(server + "/")
-    wait = WebDriverWait(driver, 120)
+    # The tables are rebuilt after each upload and analysis, so an element found a moment ago may be stale.
+    wait = WebDriverWait(driver, 120, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
     wait.until(lambda page: page.find_element(By.ID, "dashboard").get_attribute("data-loaded") == "true")
     name = "Browser upload <b>LGD</b>"
     Select(driver.find_element(By.ID, "upload-type")).select_by_value("lgd")
@@ -125,11 +127,24 @@ def test_dashboard_upload_analyse_and_open_report(driver, server, sample_results
                 return row
         return False
 
-    row = wait.until(uploaded_row)
+    wait.until(uploaded_row)
     assert not driver.find_elements(By.CSS_SELECTOR, "#datasets-body b"), "a dataset name was parsed as HTML"
-    row.find_element(By.CSS_SELECTOR, "td.analyse button").click()
+
+    def click_analyse(page):
+        row = uploaded_row(page)
+        if not row:
+            return False
+        row.find_element(By.CSS_SELECTOR, "td.analyse button").click()
+        return True
+
+    def report_link_of_row(page):
+        row = uploaded_row(page)
+        links = row.find_elements(By.LINK_TEXT, "HTML report") if row else []
+        return links[0] if links else False
+
+    wait.until(click_analyse)
     wait.until(lambda page: "Analysis finished" in page.find_element(By.ID, "message").text)
-    report_link = wait.until(lambda page: uploaded_row(page).find_element(By.LINK_TEXT, "HTML report"))
+    report_link = wait.until(report_link_of_row)
     save_screenshot(driver, "dashboard_after_upload")
     report_link.click()
     assert_charts_drawn(wait_for_charts(driver))
