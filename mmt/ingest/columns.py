@@ -29,7 +29,9 @@ from mmt.ingest.specs import RoleSpec
 #: ``n/a`` in a PD column is reported rather than dropped.
 NA_TOKENS = ("na", "n/a", "nan", "null", "none", "nil", "#n/a")
 # Spellings matched exactly, which is much faster on large batches than case-folding every value.
-_NA_SPELLINGS = pa.array(sorted({form for token in NA_TOKENS for form in (token, token.upper(), token.capitalize(), token.title())}))
+_NA_SPELLINGS = pa.array(
+    sorted({form for token in NA_TOKENS for form in (token, token.upper(), token.capitalize(), token.title())})
+)
 
 _TRUE_TEXTS = ("1", "yes", "y", "true", "t")
 _FALSE_TEXTS = ("0", "no", "n", "false", "f")
@@ -97,7 +99,10 @@ def text_of(array: pa.Array) -> pa.Array:
         return array
     if pa.types.is_floating(array.type):
         whole = pc.fill_null(pc.equal(pc.floor(array), array), False)
-        if pc.all(pc.or_(whole, pc.is_null(array))).as_py() and pc.all(pc.less(pc.abs(pc.fill_null(array, 0)), 2.0**53)).as_py():
+        if (
+            pc.all(pc.or_(whole, pc.is_null(array))).as_py()
+            and pc.all(pc.less(pc.abs(pc.fill_null(array, 0)), 2.0**53)).as_py()
+        ):
             return pc.cast(pc.cast(array, pa.int64()), pa.string())
     if pa.types.is_null(array.type):
         return pa.nulls(len(array), pa.string())
@@ -442,7 +447,9 @@ def _whole_numbers(values: pa.Array) -> bool:
 class Feature(Converter):
     """A column without a role, kept under its trimmed name with the narrowest fitting type."""
 
-    def __init__(self, name: str, source_name: str, source_index: int, number_format: NumberFormat, forced: str | None) -> None:
+    def __init__(
+        self, name: str, source_name: str, source_index: int, number_format: NumberFormat, forced: str | None
+    ) -> None:
         super().__init__(name, source_name, source_index)
         self.number_format = number_format
         self.type = forced

@@ -81,7 +81,9 @@ class CsvSource:
         }
 
     def _read_header(self) -> tuple[list[str], int]:
-        reader = csv.reader(io.StringIO(self.sample.text, newline=""), delimiter=self.delimiter, quotechar='"', strict=False)
+        reader = csv.reader(
+            io.StringIO(self.sample.text, newline=""), delimiter=self.delimiter, quotechar='"', strict=False
+        )
         record_number = 0
         try:
             for record in reader:

@@ -191,9 +191,15 @@ class DateParser:
         if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
             dates = pc.cast(values, options=pc.CastOptions(pa.date32(), allow_time_truncate=True))
             false = pa.array(np.zeros(len(values), dtype=bool))
-            return DateBatch(dates, false, false, {"date": len(values) - values.null_count}, False, len(values) - values.null_count)
+            return DateBatch(
+                dates, false, false, {"date": len(values) - values.null_count}, False, len(values) - values.null_count
+            )
         if pa.types.is_boolean(values.type) or pa.types.is_null(values.type):
-            values = pc.cast(values, pa.string()) if not pa.types.is_null(values.type) else pa.nulls(len(values), pa.string())
+            values = (
+                pc.cast(values, pa.string())
+                if not pa.types.is_null(values.type)
+                else pa.nulls(len(values), pa.string())
+            )
         encoded = pc.dictionary_encode(values)
         dictionary = encoded.dictionary.to_pylist()
         results = [self._parse_value(value) for value in dictionary]
@@ -212,7 +218,7 @@ class DateParser:
         any_period = False
         parsed_count = 0
         for result, count in zip(results, counts):
-            if result.error is None and count:
+            if result.days is not None and count:
                 formats[result.format] = formats.get(result.format, 0) + int(count)
                 any_period = any_period or result.period
                 parsed_count += int(count)
@@ -220,7 +226,9 @@ class DateParser:
 
     def _parse_value(self, value: object) -> ParsedDate:
         if isinstance(value, str):
-            return self.parse_text(value.strip())
+            text = value.strip()
+            # A blank cell is a missing date, not an invalid one.
+            return self.parse_text(text) if text else ParsedDate(None)
         if isinstance(value, bool):
             return ParsedDate(None, error="invalid")
         if isinstance(value, (int, float)):

@@ -5,15 +5,17 @@ settles the number format and type of every column. Each batch is then
 converted and checked (columns in parallel threads, since Arrow kernels
 release the GIL) and appended to a Parquet file as one row group by a writer
 thread, so a large CSV never sits in memory as Python objects. Repeated
-identifiers are counted afterwards with DuckDB over the written file. The Parquet file is
-written under a temporary name beside ``parquet_path`` and moved into place
-only when the whole file passed, so an error leaves ``parquet_path`` as it
-was and no temporary file behind.
+identifiers are counted afterwards with DuckDB over the written file.
+
+The Parquet file is written under a temporary name beside ``parquet_path``
+and moved into place only when the whole file passed, so an error leaves
+``parquet_path`` as it was and no temporary file behind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,6 +50,8 @@ from mmt.ingest.sniff import detect_format
 from mmt.ingest.specs import RoleSpec, clean_header, match_roles, missing_required, role_specs
 from mmt.ingest.xlsx_source import XlsxSource
 from mmt.jsonsafe import to_jsonable
+
+LOGGER = logging.getLogger(__name__)
 
 MAX_COLUMNS = 2000
 CONVERT_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -146,14 +150,27 @@ def ingest_file(
     encoding: str | None = None
     # Every retry widens one column or moves to the next encoding, so the loop ends.
     for _attempt in range(2 * MAX_COLUMNS + 4):
-        run = _Run(Path(path), filename, model_type, specs, parquet_path, column_mapping, checked, max_rows, forced_types, encoding)
+        run = _Run(
+            Path(path),
+            filename,
+            model_type,
+            specs,
+            parquet_path,
+            column_mapping,
+            checked,
+            max_rows,
+            forced_types,
+            encoding,
+        )
         try:
             return run.execute()
         except WidenColumn as widen:
             forced_types[widen.source_index] = widen.new_type
         except EncodingRestart as restart:
             encoding = restart.encoding
-    raise UnreadableFileError("The file could not be read after several attempts.", code="unreadable_file")  # pragma: no cover
+    raise UnreadableFileError(
+        "The file could not be read after several attempts.", code="unreadable_file"
+    )  # pragma: no cover
 
 
 def _checked_options(options: dict | None) -> dict:
@@ -236,7 +253,9 @@ class _BatchSink:
 
     def __init__(self, path: Path, plan: _Plan) -> None:
         self.plan = plan
-        self.writer = pq.ParquetWriter(path, plan.schema, compression="snappy", use_dictionary=_dictionary_columns(plan))
+        self.writer = pq.ParquetWriter(
+            path, plan.schema, compression="snappy", use_dictionary=_dictionary_columns(plan)
+        )
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmt-ingest-writer")
         self.pending: Future | None = None
 
@@ -268,7 +287,9 @@ class _BatchSink:
 class _Run:
     """One pass over the file. A restart builds a new one."""
 
-    def __init__(self, path, filename, model_type, specs, parquet_path, column_mapping, options, max_rows, forced_types, encoding):
+    def __init__(
+        self, path, filename, model_type, specs, parquet_path, column_mapping, options, max_rows, forced_types, encoding
+    ):
         self.path = path
         self.filename = filename
         self.model_type = model_type
@@ -303,6 +324,9 @@ class _Run:
         try:
             return self._stream(source, names, match, temporary)
         except (pa.ArrowException, UnicodeError) as error:
+            LOGGER.info(
+                "upload %s rejected: Arrow or decoding error %s: %s", self.filename, type(error).__name__, error
+            )
             raise ValidationError(
                 f"The file cannot be read as a table: {error}. Check that it is a valid CSV, XLSX or Parquet file.",
                 code="malformed_csv" if kind == "text" else "unreadable_file",
@@ -447,7 +471,13 @@ class _Run:
                 if role not in match.explicit and not spec.required:
                     self._note_unmapped_date(role, name)
                     del roles[role]
-                    converter = Feature(name, source.names[index], index, number_formats.get(index, DOT_DECIMAL), self.forced_types.get(index))
+                    converter = Feature(
+                        name,
+                        source.names[index],
+                        index,
+                        number_formats.get(index, DOT_DECIMAL),
+                        self.forced_types.get(index),
+                    )
                     converter.prepare(first[index])
             converters.append(converter)
         self._rename_clashing_features(converters)
@@ -456,10 +486,19 @@ class _Run:
         qualities = []
         for converter in converters:
             for position, item in enumerate(converter.fields()):
-                qualities.append(ColumnQuality(item.name, item.type, converter.role if position == 0 else None, converter.source_name.strip() if position == 0 else None))
+                qualities.append(
+                    ColumnQuality(
+                        item.name,
+                        item.type,
+                        converter.role if position == 0 else None,
+                        converter.source_name.strip() if position == 0 else None,
+                    )
+                )
         return _Plan(converters, schema, roles, unnamed, number_formats, qualities)
 
-    def _converter(self, role: str | None, index: int, source_name: str, name: str, number_format: NumberFormat) -> Converter:
+    def _converter(
+        self, role: str | None, index: int, source_name: str, name: str, number_format: NumberFormat
+    ) -> Converter:
         forced = self.forced_types.get(index)
         if role is None:
             return Feature(name, source_name, index, number_format, forced)
@@ -480,7 +519,9 @@ class _Run:
             return {index: chosen for index in range(len(names))}
         if not source.detect_number_format:
             return {}
-        numeric_roles = {index for role, index in roles.items() if self.by_role[role].kind in ("numeric", "probability")}
+        numeric_roles = {
+            index for role, index in roles.items() if self.by_role[role].kind in ("numeric", "probability")
+        }
         other_roles = set(roles.values()) - numeric_roles
         evidence = {}
         for index in range(len(names)):
@@ -538,7 +579,7 @@ class _Run:
             listed = ", ".join(f"line {item['line']} has {item['fields']}" for item in found)
             raise ValidationError(
                 f"The CSV file is malformed: {invalid_rows} rows do not have the {len(names)} fields of the header "
-                f"({listed}). Quote values that contain the delimiter \"{source.delimiter}\" and check for missing or extra delimiters.",
+                f'({listed}). Quote values that contain the delimiter "{source.delimiter}" and check for missing or extra delimiters.',
                 code="malformed_csv",
                 details={
                     "count": invalid_rows,
@@ -597,7 +638,9 @@ class _Run:
         others = [_problem_details(item, lines) for item in self.problems if item is not problem]
         if others:
             details["other_problems"] = others
-        raise ValidationError(_problem_message(problem, lines, source.format), code=problem.code, details=to_jsonable(details))
+        raise ValidationError(
+            _problem_message(problem, lines, source.format), code=problem.code, details=to_jsonable(details)
+        )
 
     def _check_required_values(self, plan: _Plan) -> None:
         for converter, quality in self._role_qualities(plan):
@@ -636,7 +679,9 @@ class _Run:
             "columns": columns,
             "roles": role_notes,
             "dropped_rows": list(source.dropped),
-            "dropped_columns": [{"column_number": index + 1, "reason": "no name and no values"} for index in plan.unnamed],
+            "dropped_columns": [
+                {"column_number": index + 1, "reason": "no name and no values"} for index in plan.unnamed
+            ],
         }
         if cross_counts:
             summary["checks"] = dict(cross_counts)
@@ -674,7 +719,9 @@ class _Run:
                     }
                 )
         role_columns = set(plan.roles.values())
-        missing_formulas = [item for item in getattr(source, "missing_formulas", []) if item["column"] not in role_columns]
+        missing_formulas = [
+            item for item in getattr(source, "missing_formulas", []) if item["column"] not in role_columns
+        ]
         if missing_formulas:
             cells = [item["cell"] for item in missing_formulas]
             self.warnings.append(
@@ -711,7 +758,11 @@ class _Run:
                         "message": f'Text default flags in column "{column}" were mapped: '
                         + ", ".join(f"{text} -> {value}" for text, value in notes["mapped_text"].items())
                         + ".",
-                        "details": {"column": column, "mapping": notes["mapped_text"], "rows": notes["mapped_text_rows"]},
+                        "details": {
+                            "column": column,
+                            "mapping": notes["mapped_text"],
+                            "rows": notes["mapped_text_rows"],
+                        },
                     }
                 )
             observed = notes["defaults"] + notes["non_defaults"]
@@ -754,13 +805,19 @@ class _Run:
             for converter in plan.converters
             if any(pa.types.is_integer(item.type) or pa.types.is_floating(item.type) for item in converter.fields())
         }
-        formats = {index: value for index, value in plan.number_formats.items() if value != DOT_DECIMAL and index in numeric}
+        formats = {
+            index: value for index, value in plan.number_formats.items() if value != DOT_DECIMAL and index in numeric
+        }
         decimals = {value.decimal for value in formats.values()}
         thousands = {value.thousands for value in formats.values() if value.thousands}
         described["decimal"] = "," if "," in decimals else "."
-        described["thousands"] = next(iter(thousands)) if len(thousands) == 1 else (sorted(thousands) if thousands else None)
+        described["thousands"] = (
+            next(iter(thousands)) if len(thousands) == 1 else (sorted(thousands) if thousands else None)
+        )
         if formats:
-            described["number_formats"] = {clean_header(source.names[index]): value.describe() for index, value in formats.items()}
+            described["number_formats"] = {
+                clean_header(source.names[index]): value.describe() for index, value in formats.items()
+            }
         if "date_format" in self.options:
             described["date_format"] = self.options["date_format"]
         return described
@@ -778,7 +835,10 @@ def _check_duplicate_names(names: list[str]) -> None:
         else:
             seen[key] = index
     if duplicates:
-        listed = "; ".join(f'"{names[positions[0] - 1]}" at columns {", ".join(map(str, positions))}' for positions in duplicates.values())
+        listed = "; ".join(
+            f'"{names[positions[0] - 1]}" at columns {", ".join(map(str, positions))}'
+            for positions in duplicates.values()
+        )
         raise ValidationError(
             f"The header has duplicate column names: {listed}. Give every column its own name.",
             code="duplicate_columns",
@@ -791,7 +851,7 @@ def _ambiguous_number(name: str, values: pa.Array) -> ValidationError:
     examples = pc.filter(present, pc.match_substring(present, ".")).slice(0, 5).to_pylist()
     return ValidationError(
         f'Column "{name}" has values such as {", ".join(repr(value) for value in examples)} that can be read with "." as decimal '
-        'mark or as thousands separator, and the rest of the file does not settle it. Give the options decimal and thousands '
+        "mark or as thousands separator, and the rest of the file does not settle it. Give the options decimal and thousands "
         '(for example decimal "," and thousands ".").',
         code="ambiguous_number",
         details={"column": name, "values": examples},
@@ -854,9 +914,7 @@ def _duplicates(temporary: Path, plan: _Plan) -> dict | None:
         return None
     examples = []
     for record in found:
-        examples.append(
-            {"id": record[0], "period": record[1] if time_role else None, "rows": record[len(keys)]}
-        )
+        examples.append({"id": record[0], "period": record[1] if time_role else None, "rows": record[len(keys)]})
     return {"id_role": id_role, "time_role": time_role, "count": found[0][-1], "examples": examples}
 
 
@@ -910,7 +968,9 @@ def _problem_message(problem: Problem, lines: dict[int, int], source_format: str
             where += f" ({place} {lines[row]})"
         listed.append(f"{where}: {_quoted(value)}")
     more = f" and {problem.count - len(listed)} more" if problem.count > len(listed) else ""
-    column = f'Column "{problem.column.strip()}"' + (f" (role {problem.role})" if problem.role and problem.role != problem.column.strip() else "")
+    column = f'Column "{problem.column.strip()}"' + (
+        f" (role {problem.role})" if problem.role and problem.role != problem.column.strip() else ""
+    )
     noun = "invalid value" if problem.count == 1 else "invalid values"
     return f"{column} has {problem.count} {noun} ({problem.summary}): {'; '.join(listed)}{more}. {problem.hint}."
 

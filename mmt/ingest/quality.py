@@ -49,7 +49,9 @@ class ColumnQuality:
                 self.total += pc.sum(pc.cast(array, pa.float64())).as_py() or 0.0
                 self.present += len(array) - array.null_count
             return
-        if self.distinct is not None and (pa.types.is_string(self.type) or pa.types.is_large_string(self.type) or pa.types.is_boolean(self.type)):
+        if self.distinct is not None and (
+            pa.types.is_string(self.type) or pa.types.is_large_string(self.type) or pa.types.is_boolean(self.type)
+        ):
             # Hashing a whole batch of identifiers is costly, and a slice already shows when they exceed the cap.
             if len(pc.unique(array.slice(0, 4 * DISTINCT_CAP))) > DISTINCT_CAP:
                 self.distinct = None

@@ -159,7 +159,7 @@ def read_text_sample(path: Path, encoding: str | None = None) -> TextSample:
         text = _decode(raw_body, chosen, complete)
         if text is None:
             raise unreadable(
-                f'The file cannot be decoded as {encoding}. Check the encoding option or leave it out to detect it.',
+                f"The file cannot be decoded as {encoding}. Check the encoding option or leave it out to detect it.",
                 encoding=encoding,
             )
     elif bom_encoding:
@@ -216,7 +216,9 @@ def _reject_control_characters(text: str) -> None:
     sample = text[:65536]
     if not sample:
         return
-    control = sum(1 for character in sample if (ord(character) < 32 and character not in "\t\r\n\f") or ord(character) == 127)
+    control = sum(
+        1 for character in sample if (ord(character) < 32 and character not in "\t\r\n\f") or ord(character) == 127
+    )
     if control > max(2, len(sample) // 100):
         raise unreadable(
             "The file contains binary data (control characters), so it is not a text CSV file. "

@@ -556,7 +556,11 @@ def match_roles(
                         f'"{names[candidates[0]]}" was used and the others are kept as features. '
                         "Pass a column mapping to choose another."
                     ),
-                    "details": {"role": spec.name, "used": names[candidates[0]], "candidates": [names[i] for i in candidates]},
+                    "details": {
+                        "role": spec.name,
+                        "used": names[candidates[0]],
+                        "candidates": [names[i] for i in candidates],
+                    },
                 }
             )
     return RoleMatch(roles=roles, explicit=frozenset(explicit), warnings=warnings)

@@ -38,19 +38,30 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import python_calamine
 
-from mmt.errors import ValidationError
+from mmt.errors import PayloadTooLargeError, ValidationError
 from mmt.ingest.sniff import empty_file, unreadable
 
 HEADER_SEARCH_ROWS = 20
+# Decompression-bomb limits, read from the ZIP directory before opening (see check_archive).
+# A sheet of a million rows and 50 columns is about 2 GB of XML.
+MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
+MAX_ARCHIVE_MEMBERS = 10_000
+# Sheet XML compresses 5-20 times (even a sheet of zeros, because cell references differ);
+# deflate bombs reach about 1000.
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECK_BYTES = 1024 * 1024
 BATCH_ROWS = 200_000
 
-_FOOTER = re.compile(r"^(grand\s+)?(sub[\s-]?)?(total|totals|sum|summe|average|mean|count|gesamt)\b\s*:?", re.IGNORECASE)
+_FOOTER = re.compile(
+    r"^(grand\s+)?(sub[\s-]?)?(total|totals|sum|summe|average|mean|count|gesamt)\b\s*:?", re.IGNORECASE
+)
 
 #: Called with the cleaned names of a candidate header row. Returns a score
 #: (higher fits better, 0 fits no role) and the indices of the identifier and
@@ -100,7 +111,10 @@ class XlsxSource:
         self._fill_merged(grid, merged, header_index)
         width = _used_width(grid, header_index, formulas)
         header = [grid[header_index][column] if column < len(grid[header_index]) else None for column in range(width)]
-        self.names = ["" if value is None else str(value) if not isinstance(value, float) else _number_text(value) for value in header]
+        self.names = [
+            "" if value is None else str(value) if not isinstance(value, float) else _number_text(value)
+            for value in header
+        ]
         self.names = [name if _filled(name) else "" for name in self.names]
         _score, key_columns = judge([clean(name) for name in self.names])
         self.rows, self.line_numbers_list = self._data_rows(grid, header_index, width, key_columns, formulas)
@@ -110,6 +124,7 @@ class XlsxSource:
 
     @staticmethod
     def _open(path: Path):
+        check_archive(path)
         try:
             return python_calamine.CalamineWorkbook.from_path(str(path))
         except Exception as error:  # calamine raises several unrelated types for damaged files
@@ -122,7 +137,9 @@ class XlsxSource:
     def _choose_sheet(self, workbook, requested) -> str:
         names = list(workbook.sheet_names)
         if requested not in (None, ""):
-            if isinstance(requested, int) or (isinstance(requested, str) and requested.isdigit() and requested not in names):
+            if isinstance(requested, int) or (
+                isinstance(requested, str) and requested.isdigit() and requested not in names
+            ):
                 number = int(requested)
                 if 1 <= number <= len(names):
                     return names[number - 1]
@@ -157,7 +174,11 @@ class XlsxSource:
                     value = getattr(cell, "value", None)
                     if isinstance(value, str) and value.startswith("=") and getattr(cell, "data_type", "f") == "f":
                         row_index, column_index = cell.row - 1, cell.column - 1
-                        cached = grid[row_index][column_index] if row_index < len(grid) and column_index < len(grid[row_index]) else ""
+                        cached = (
+                            grid[row_index][column_index]
+                            if row_index < len(grid) and column_index < len(grid[row_index])
+                            else ""
+                        )
                         if not _filled(cached):
                             found[(row_index, column_index)] = value
         finally:
@@ -176,7 +197,9 @@ class XlsxSource:
                     details={"option": "header_row", "value": number, "rows": len(grid)},
                 )
             return number - 1
-        candidates = [index for index, row in enumerate(grid) if any(_filled(value) for value in row)][:HEADER_SEARCH_ROWS]
+        candidates = [index for index, row in enumerate(grid) if any(_filled(value) for value in row)][
+            :HEADER_SEARCH_ROWS
+        ]
         best_index = candidates[0]
         best_score = None
         for index in candidates:
@@ -278,20 +301,72 @@ class XlsxSource:
         return {row: self.line_numbers_list[row] for row in rows if 0 <= row < len(self.line_numbers_list)}
 
 
+def check_archive(path: Path) -> None:
+    """Refuse a workbook whose ZIP directory promises a decompression bomb.
+
+    The sizes come from the central directory, before anything is
+    decompressed. The readers stop at the declared size of a member (a member
+    that inflates past it is reported as damaged), so the declared sizes bound
+    the work.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # calamine reports a damaged workbook with its own message
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise unreadable(
+            f"The workbook holds {len(members)} parts; a spreadsheet has far fewer than {MAX_ARCHIVE_MEMBERS}. "
+            "Save it again in Excel or export the data as CSV.",
+            detected="xlsx",
+            parts=len(members),
+            max_parts=MAX_ARCHIVE_MEMBERS,
+        )
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise PayloadTooLargeError(
+            f"The workbook expands to {total // (1024 * 1024)} MB, above the limit of "
+            f"{MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB for one workbook. Export the data as CSV or Parquet.",
+            code="workbook_too_large",
+            details={"uncompressed_mb": total // (1024 * 1024), "limit_mb": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)},
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECK_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise unreadable(
+                f"The workbook part {member.filename} expands {ratio:.0f} times; spreadsheets compress about "
+                f"5 to 20 times, so this looks like a decompression bomb and was not opened.",
+                detected="xlsx",
+                part=member.filename,
+                ratio=round(ratio),
+                max_ratio=MAX_COMPRESSION_RATIO,
+            )
+
+
 def _has_formulas(path: Path) -> bool:
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):
-                continue
-            tail = b""
-            with archive.open(name) as handle:
-                while True:
-                    chunk = handle.read(1 << 20)
-                    if not chunk:
-                        break
-                    if b"<f>" in tail + chunk or b"<f " in tail + chunk:
-                        return True
-                    tail = chunk[-3:]
+    name = ""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):
+                    continue
+                tail = b""
+                with archive.open(name) as handle:
+                    while True:
+                        chunk = handle.read(1 << 20)
+                        if not chunk:
+                            break
+                        if b"<f>" in tail + chunk or b"<f " in tail + chunk:
+                            return True
+                        tail = chunk[-3:]
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        # A part that inflates past its declared size or fails its checksum.
+        raise unreadable(
+            f"The workbook part {name or '(directory)'} is damaged ({error.__class__.__name__}). "
+            "Open and save it again in Excel, or export the data as CSV.",
+            detected="xlsx",
+            part=name,
+        ) from None
     return False
 
 
@@ -318,7 +393,7 @@ def _used_width(grid: list[list], header_index: int, formulas) -> int:
             if _filled(row[column]):
                 width = max(width, column + 1)
                 break
-    for (_row, column) in formulas:
+    for _row, column in formulas:
         width = max(width, column + 1)
     return width
 
@@ -359,7 +434,9 @@ def _to_arrow(values: list) -> pa.Array:
         return pa.array(values, pa.bool_())
     if all(isinstance(value, (dt.date, dt.datetime)) for value in present):
         if all(not isinstance(value, dt.datetime) or value.time() == dt.time() for value in present):
-            return pa.array([value.date() if isinstance(value, dt.datetime) else value for value in values], pa.date32())
+            return pa.array(
+                [value.date() if isinstance(value, dt.datetime) else value for value in values], pa.date32()
+            )
         return pa.array(
             [dt.datetime.combine(value, dt.time()) if type(value) is dt.date else value for value in values],
             pa.timestamp("us"),

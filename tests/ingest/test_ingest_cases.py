@@ -173,7 +173,9 @@ def test_case16_laid_out_workbook(tmp_path):
 def test_case16_header_row_option(tmp_path):
     path = tmp_path / "case16.xlsx"
     build_case16(path)
-    result = ingest_file(path, "case16.xlsx", "pd", tmp_path / "out.parquet", options={"header_row": 3, "sheet": "portfolio"})
+    result = ingest_file(
+        path, "case16.xlsx", "pd", tmp_path / "out.parquet", options={"header_row": 3, "sheet": "portfolio"}
+    )
     assert result.n_rows == 3
     assert not any(item["code"] == "header_row_detected" for item in result.warnings)
 

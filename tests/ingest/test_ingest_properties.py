@@ -32,7 +32,9 @@ def tables(draw):
         "default_flag": draw(st.lists(st.integers(0, 1), min_size=rows, max_size=rows)),
         "amount": draw(st.lists(st.one_of(st.none(), finite), min_size=rows, max_size=rows)),
         "count": draw(st.lists(st.integers(-(10**15), 10**15), min_size=rows, max_size=rows)),
-        "note": draw(st.lists(st.text(TEXT_ALPHABET, max_size=12).map(lambda text: "t" + text), min_size=rows, max_size=rows)),
+        "note": draw(
+            st.lists(st.text(TEXT_ALPHABET, max_size=12).map(lambda text: "t" + text), min_size=rows, max_size=rows)
+        ),
     }
 
 
@@ -102,7 +104,7 @@ def test_random_text_only_raises_mmt_errors(content):
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines=st.lists(st.text("pd,default_flag;01.x\"\n ", max_size=30), max_size=8))
+@given(lines=st.lists(st.text('pd,default_flag;01.x"\n ', max_size=30), max_size=8))
 def test_random_csv_like_text_only_raises_mmt_errors(lines):
     check_never_crashes(("pd,default_flag\n" + "\n".join(lines)).encode("utf-8"))
 

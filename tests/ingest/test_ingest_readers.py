@@ -92,7 +92,12 @@ def test_utf16_with_bom(tmp_path):
     result = ingest(write(tmp_path, text.encode("utf-16")))
     assert result.source_format["encoding"] == "utf-16-le"
     assert result.source_format["delimiter"] == "\t"
-    assert read(tmp_path / "upload.csv") == {"obligor_id": ["A1"], "pd": [0.5], "default_flag": [1], "sector": ["Bâtiment"]}
+    assert read(tmp_path / "upload.csv") == {
+        "obligor_id": ["A1"],
+        "pd": [0.5],
+        "default_flag": [1],
+        "sector": ["Bâtiment"],
+    }
 
 
 # -- CSV details -----------------------------------------------------------------------
@@ -355,7 +360,11 @@ def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
 def test_xlsx_sheet_choice(tmp_path):
     path = workbook(
         tmp_path / "book.xlsx",
-        {"notes": [], "first": [["obligor_id", "pd", "default_flag"], ["A1", 0.1, 0]], "second": [["obligor_id", "pd", "default_flag"], ["B1", 0.2, 1], ["B2", 0.3, 0]]},
+        {
+            "notes": [],
+            "first": [["obligor_id", "pd", "default_flag"], ["A1", 0.1, 0]],
+            "second": [["obligor_id", "pd", "default_flag"], ["B1", 0.2, 1], ["B2", 0.3, 0]],
+        },
     )
     assert ingest(path).source_format["sheet"] == "first"
     assert ingest(path, options={"sheet": "second"}).n_rows == 2
@@ -368,7 +377,10 @@ def test_xlsx_sheet_choice(tmp_path):
 
 def test_xlsx_empty_and_header_only(tmp_path):
     assert error_of(workbook(tmp_path / "empty.xlsx", {"data": []})).code == "empty_file"
-    assert error_of(workbook(tmp_path / "header.xlsx", {"data": [["obligor_id", "pd", "default_flag"]]})).code == "no_data_rows"
+    assert (
+        error_of(workbook(tmp_path / "header.xlsx", {"data": [["obligor_id", "pd", "default_flag"]]})).code
+        == "no_data_rows"
+    )
 
 
 def test_xlsx_header_row_out_of_sheet(tmp_path):

@@ -32,7 +32,10 @@ SAMPLES = {
     "pd_default_islp.csv": ("pd", PD_ROLES),
     "pd_lendingclub.csv": ("pd", PD_ROLES),
     "macro_quarterly.csv": ("macro", {"date": "date"}),
-    "rating_transitions.csv": ("ratings", {"obligor_id": "obligor_id", "snapshot_date": "snapshot_date", "rating": "rating"}),
+    "rating_transitions.csv": (
+        "ratings",
+        {"obligor_id": "obligor_id", "snapshot_date": "snapshot_date", "rating": "rating"},
+    ),
     "lgd_synthetic.csv": (
         "lgd",
         {
@@ -150,7 +153,10 @@ def plain(value):
 def expected_column(values: list, kind: str | None) -> list:
     values = [plain(value) for value in values]
     if kind in ("id", "text"):
-        return [None if value is None else str(int(value)) if isinstance(value, (int, float)) else str(value).strip() for value in values]
+        return [
+            None if value is None else str(int(value)) if isinstance(value, (int, float)) else str(value).strip()
+            for value in values
+        ]
     if kind == "binary":
         return [None if value is None else int(value) for value in values]
     return values
@@ -215,7 +221,9 @@ def test_original_pd_keeps_padded_feature_name(tmp_path):
     assert result.quality["columns"]["OutstandingBal"]["source_column"] == "OutstandingBal"
     reference = pd.read_csv(DATA / "mmt_original/Data_PD_Model.csv")
     assert result.quality["roles"]["default_flag"]["defaults"] == int(reference["Def_Flag"].sum())
-    assert result.quality["roles"]["default_flag"]["default_rate"] == pytest.approx(reference["Def_Flag"].mean(), rel=1e-12)
+    assert result.quality["roles"]["default_flag"]["default_rate"] == pytest.approx(
+        reference["Def_Flag"].mean(), rel=1e-12
+    )
 
 
 def test_lgd_mock_drops_trailing_column(tmp_path):
@@ -240,7 +248,9 @@ def test_ead_undrawn_zero_counted(tmp_path):
     result = ingest_file(DATA / "ead_synthetic.csv", "ead_synthetic.csv", "ead", tmp_path / "out.parquet")
     frame = pd.read_csv(DATA / "ead_synthetic.csv")
     assert result.quality["checks"]["undrawn_zero"] == int((frame["limit_amount"] == frame["drawn_amount_ref"]).sum())
-    assert result.quality["checks"]["drawn_above_limit"] == int((frame["drawn_amount_ref"] > frame["limit_amount"]).sum())
+    assert result.quality["checks"]["drawn_above_limit"] == int(
+        (frame["drawn_amount_ref"] > frame["limit_amount"]).sum()
+    )
 
 
 def test_quality_matches_pandas(tmp_path):

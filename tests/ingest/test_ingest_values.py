@@ -127,6 +127,13 @@ def test_snapshot_quarters_get_label(tmp_path):
     assert data["snapshot_date_label"] == ["2023Q4", "2024-Q1"]
 
 
+def test_blank_date_is_missing(tmp_path):
+    path = write(tmp_path, "obligor_id,snapshot_date,pd,default_flag\nA1,2023-12-31,0.1,0\nA2,  ,0.2,1\n")
+    result = ingest(path)
+    assert read(path)["snapshot_date"] == [dt.date(2023, 12, 31), None]
+    assert result.quality["roles"]["snapshot_date"]["missing"] == 1
+
+
 def test_invalid_date_named(tmp_path):
     path = write(tmp_path, "obligor_id,snapshot_date,pd,default_flag\nA1,2023-12-31,0.1,0\nA2,soon,0.2,1\n")
     error = error_of(path)
@@ -292,7 +299,9 @@ def test_explicit_mapping_wins(tmp_path):
 
 
 def test_mapping_none_blocks_alias(tmp_path):
-    result = ingest(write(tmp_path, "obligor_id,pd,default_flag,segment\nA1,0.1,0,R\n"), column_mapping={"segment": None})
+    result = ingest(
+        write(tmp_path, "obligor_id,pd,default_flag,segment\nA1,0.1,0,R\n"), column_mapping={"segment": None}
+    )
     assert "segment" not in result.roles
     assert result.quality["columns"]["segment"].get("role") is None
 
