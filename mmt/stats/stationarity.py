@@ -44,6 +44,7 @@ from arch.unitroot import PhillipsPerron
 from arch.unitroot.unitroot import kpss_crit
 from arch.utility.exceptions import InfeasibleTestException
 from scipy.special import logit, ndtri
+from statsmodels.tools.sm_exceptions import MissingDataError
 from statsmodels.tsa.stattools import adfuller, kpss, zivot_andrews
 
 from mmt.jsonsafe import to_jsonable
@@ -1023,7 +1024,8 @@ def run_library_call(test: str, compute: Callable[[], T]) -> tuple[T, tuple[str,
 
     The checks of :func:`check_series` catch the usual degenerate series. The
     libraries still fail on rarer ones (a rank-deficient lag regression, a
-    lag rule that divides by zero), and they raise these exception types.
+    lag rule that divides by zero or overflows, products of tiny values that
+    underflow to NaN), and they raise these exception types.
     """
     # NOTE: warnings.catch_warnings swaps process-wide state and is not
     # thread-safe before Python 3.14. When tests run in several threads at
@@ -1035,9 +1037,10 @@ def run_library_call(test: str, compute: Callable[[], T]) -> tuple[T, tuple[str,
             result = compute()
         except (
             ValueError,
-            ZeroDivisionError,
+            ArithmeticError,
             np.linalg.LinAlgError,
             InfeasibleTestException,
+            MissingDataError,
         ) as error:
             detail = " ".join(str(error).split())
             raise NotComputable(
