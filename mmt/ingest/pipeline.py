@@ -905,7 +905,9 @@ def _duplicates(temporary: Path, plan: _Plan) -> dict | None:
         f'WHERE "{id_role}" IS NOT NULL GROUP BY {key_list} HAVING count(*) > 1) '
         f"ORDER BY {key_list} LIMIT 10"
     )
-    connection = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": CONVERT_THREADS})
+    # Spill files, if any, go beside the upload rather than into the working directory.
+    config = {"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": CONVERT_THREADS, "temp_directory": str(temporary.parent)}
+    connection = duckdb.connect(config=config)
     try:
         found = connection.execute(query, {"path": str(temporary)}).fetchall()
     finally:
