@@ -1,4 +1,4 @@
-"""The ``mmt`` command: serve, db upgrade, upload, analyze, report, demo.
+"""The ``mmt`` command: serve, worker, db upgrade, upload, analyze, report, demo.
 
 Commands other than ``serve`` run in-process against the configured database
 (``DATABASE_URL``, else the SQLite file in the instance folder), or against
@@ -101,6 +101,8 @@ def _wait_for_job(client: Client, job_id: str) -> dict:
             bar.update(max(0, progress - done))
             done = max(done, progress)
             if body.get("state") in ("completed", "failed"):
+                if body.get("state") == "completed":
+                    bar.update(100 - done)
                 return body
             time.sleep(0.5)
 
@@ -120,6 +122,32 @@ def serve(host: str | None, port: int | None) -> None:
     app = create_app()
     settings = app.extensions["mmt"].settings
     app.run(host=host or settings.host, port=port or settings.port, threaded=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (for scripts and tests).")
+def worker(burst: bool) -> None:
+    """Run background jobs from the Redis queue at REDIS_URL (an RQ worker).
+
+    The worker reads the same DATABASE_URL and MMT_DATA_DIR as the server, so
+    it must see the same database and data folder.
+    """
+    import os
+
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from mmt.jobs.runner import QUEUE_NAME
+    from mmt.jobs.tasks import _worker_app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        click.echo("error: set REDIS_URL (for example redis://127.0.0.1:6379/0) to run a worker", err=True)
+        sys.exit(2)
+    _worker_app()  # migrate the database and mark lost jobs before taking new ones
+    connection = Redis.from_url(redis_url)
+    # SimpleWorker runs jobs in this process, so the application is created once, not per job.
+    SimpleWorker([Queue(QUEUE_NAME, connection=connection)], connection=connection).work(burst=burst)
 
 
 @main.group()
@@ -148,12 +176,26 @@ def db_upgrade() -> None:
 @click.option("--columns", default=None, help="JSON object mapping roles to column names.")
 @click.option("--options", "reading_options", default=None, help="JSON object of reading options.")
 @click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
-def upload(model_type: str, path: Path, name: str | None, columns: str | None, reading_options: str | None, url: str | None) -> None:
+@click.option("--background", is_flag=True, help="Ingest as a job and show a progress bar.")
+def upload(model_type: str, path: Path, name: str | None, columns: str | None, reading_options: str | None,
+           url: str | None, background: bool) -> None:
     """Upload PATH as a MODEL_TYPE dataset (pd, pd_baseline, lgd, ead, macro, ratings)."""
     client = Client(url)
     data = {key: value for key, value in (("name", name), ("columns", columns), ("options", reading_options)) if value}
+    if background:
+        data["async"] = "true"
     with open(path, "rb") as handle:
         status, body = client.request("POST", f"/api/upload/{model_type}", files={"file": (path.name, handle)}, data=data)
+    if status == 202:
+        job = _wait_for_job(client, body["job_id"])
+        if job["state"] != "completed":
+            _fail(500, {"error": (job.get("error") or {}).get("message", "job failed"), "details": job.get("error")})
+        status, body = client.request("GET", f"/api/datasets/{job['dataset_id']}")
+        if status >= 400:
+            _fail(status, body)
+        dataset = body["dataset"]
+        body = {"dataset_id": dataset["id"], "warnings": dataset.get("warnings", []),
+                "message": f"File uploaded successfully: {dataset['n_rows']} rows, {dataset['n_columns']} columns."}
     if status >= 400:
         _fail(status, body)
     click.echo(f"dataset {body['dataset_id']}: {body['message']}")

@@ -8,6 +8,7 @@ from mmt.api.openapi import documented
 from mmt.api.request_body import json_body
 from mmt.api.schemas import AnalyzeResponse, JobAccepted
 from mmt.app import app_state
+from mmt.jobs.submit import analysis_in_background, async_flag, submit_analysis
 from mmt.services.analyses import run_analysis
 
 bp = Blueprint("analyze", __name__)
@@ -22,7 +23,8 @@ def _document_analyses() -> None:
         documented(
             "post", f"/api/analyze/{analysis_type}", f"Run the {analysis_type} analysis and store its result", "analyze",
             request=registry.REQUEST_MODELS.get(analysis_type), response=AnalyzeResponse,
-            responses={202: "Accepted as a background job (body: JobAccepted)"},
+            responses={202: "Accepted as a background job (body: JobAccepted): with \"async\": true, "
+                            "or when the datasets hold more than MMT_ASYNC_ROW_THRESHOLD rows"},
         )(lambda: None)
 
 
@@ -30,14 +32,9 @@ def _document_analyses() -> None:
 def analyze(analysis_type: str):
     payload = json_body()
     state = app_state()
-    if payload.get("async") is True:
-        payload_copy = dict(payload)
-        payload_copy.pop("async")
-        job_id = state.jobs.submit(
-            f"analyze_{analysis_type}",
-            {"analysis_type": analysis_type, "payload": payload_copy},
-            lambda progress: {"result_id": run_analysis(state, analysis_type, payload_copy).id},
-        )
+    requested = async_flag(payload.pop("async", None))
+    if analysis_in_background(state, analysis_type, payload, requested):
+        job_id = submit_analysis(state, analysis_type, payload)
         body = JobAccepted(job_id=job_id, status_url=url_for("jobs.get_job", job_id=job_id),
                            message="Analysis accepted; follow it at status_url.")
         return jsonify(body.model_dump()), 202

@@ -17,7 +17,14 @@ from mmt.api.request_body import json_body
 from mmt.api.schemas import DatasetListResponse, DatasetResponse, DatasetUpdate, MessageResponse
 from mmt.app import app_state
 from mmt.errors import MMTError
-from mmt.services.datasets import dataset_out, delete_dataset, get_dataset, list_datasets, validate_page
+from mmt.services.datasets import (
+    dataset_out,
+    delete_dataset,
+    get_dataset,
+    list_datasets,
+    original_file,
+    validate_page,
+)
 
 bp = Blueprint("datasets", __name__)
 
@@ -88,16 +95,21 @@ def delete(dataset_id: int):
 @documented("get", "/api/datasets/{dataset_id}/download", "Download the original file byte for byte", "datasets", raw_response="application/octet-stream")
 @documented("get", "/api/database/download/{dataset_id}", "Download the original file (original front-end path)", "datasets", raw_response="application/octet-stream")
 def download(dataset_id: int):
-    with app_state().database.session() as session:
+    state = app_state()
+    with state.database.session() as session:
         dataset = get_dataset(session, dataset_id)
-        content = dataset.content or b""
+        on_disk = original_file(state, dataset)
+        content = None if on_disk is not None else (dataset.content or b"")
         filename = dataset.original_filename
+        sha256 = dataset.sha256
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+    # Large originals are streamed from disk in chunks; small ones come from the database row.
+    source = on_disk if on_disk is not None else io.BytesIO(content)
+    response = send_file(source, mimetype=mimetype, as_attachment=True, download_name=filename)
     # The original front end only recognises the quoted form of the file name.
     ascii_name = "".join(ch for ch in filename if 32 <= ord(ch) < 127 and ch not in '"\\') or "dataset"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(filename)}'
     )
-    response.headers["X-Content-SHA256"] = dataset.sha256
+    response.headers["X-Content-SHA256"] = sha256
     return response

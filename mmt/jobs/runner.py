@@ -1,34 +1,76 @@
-"""Job runner: records jobs in the database and runs them in a thread pool."""
+"""Job runners: record jobs in the database and run them in threads or on RQ workers.
+
+Both runners store the job (kind, request, state, progress, result) in the
+``jobs`` table before anything runs, and the work itself is one of the
+importable functions of :mod:`mmt.jobs.tasks`, so a job can be run by a
+thread of this process or by an RQ worker on another process or machine
+that shares the database and the data folder.
+
+A job that was queued or running when its process stopped is marked
+``failed`` with ``retryable`` true, on the next start (threads) or as soon
+as its state is read and RQ reports the job lost (RQ).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from mmt.errors import MMTError
 from mmt.storage.models import Job, utc_now
 
 LOGGER = logging.getLogger("mmt.jobs")
 
-ProgressCallback = Callable[[float, str | None], None]
+QUEUE_NAME = "mmt"
+# Longest a job may run on an RQ worker before RQ stops it (seconds).
+JOB_TIMEOUT_SECONDS = int(os.environ.get("MMT_JOB_TIMEOUT", str(6 * 3600)))
+# A job row younger than this may not have reached the RQ queue yet.
+ENQUEUE_GRACE_SECONDS = 30
+INTERRUPTED = {"code": "interrupted", "message": "The job stopped before it finished (server or worker restart); "
+               "retry it with POST /api/jobs/<job_id>/retry."}
 
 
 class JobRunner:
-    """Run callables as jobs whose state is stored in the ``jobs`` table."""
+    """Run jobs in a thread pool of this process."""
+
+    name = "threads"
 
     def __init__(self, app: Flask, state: Any, max_workers: int = 2) -> None:
         self.app = app
         self.state = state
         self.executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mmt-job")
+
+    def _owner_pid(self) -> int | None:
+        """Return the process that will run this runner's jobs (None when a worker picks it)."""
+        return os.getpid()
+
+    def submit(self, kind: str, request: dict[str, Any], job_id: str | None = None) -> str:
+        """Record a job whose ``request`` names its task (``analysis`` or ``upload``), start it, return its id."""
+        job_id = job_id or uuid.uuid4().hex
+        with self.state.database.session() as session:
+            session.add(Job(id=job_id, kind=kind, state="queued", progress=0.0, request=request,
+                            worker_pid=self._owner_pid()))
+        self.enqueue(job_id, request)
+        return job_id
+
+    def enqueue(self, job_id: str, request: dict[str, Any]) -> None:
+        from mmt.jobs.tasks import execute_job
+
+        self.executor.submit(self._run, job_id, execute_job)
+
+    def _run(self, job_id: str, execute) -> None:
+        try:
+            with self.app.app_context():
+                execute(self.state, job_id)
+        except Exception:
+            # execute() stores task errors itself, so this is a database or programming error.
+            LOGGER.exception("job_id=%s could not be run", job_id)
 
     def recover_interrupted(self, session: Session) -> int:
         """Mark jobs left queued or running by a stopped process as failed and retryable."""
@@ -37,55 +79,89 @@ class JobRunner:
         for job in stale:
             if job.worker_pid and job.worker_pid != os.getpid() and _process_alive(job.worker_pid):
                 continue
-            job.state = "failed"
-            job.retryable = True
-            job.error = {"code": "interrupted", "message": "The server stopped while the job ran; submit it again."}
+            _mark_interrupted(job)
             recovered += 1
         if recovered:
             LOGGER.info("marked %d interrupted jobs as failed and retryable", recovered)
         return recovered
 
-    def submit(self, kind: str, request: dict[str, Any], work: Callable[[ProgressCallback], dict[str, Any]]) -> str:
-        """Record a job and start ``work(progress)`` in the background; return the job id."""
-        job_id = uuid.uuid4().hex
-        with self.state.database.session() as session:
-            session.add(Job(id=job_id, kind=kind, state="queued", progress=0.0, request=request, worker_pid=os.getpid()))
-        self.executor.submit(self._run, job_id, kind, work)
-        return job_id
+    def refresh(self, session: Session, job: Job) -> None:
+        """Bring a job's stored state up to date (nothing to do for threads)."""
 
-    def _run(self, job_id: str, kind: str, work: Callable[[ProgressCallback], dict[str, Any]]) -> None:
-        started = time.perf_counter()
-        self._update(job_id, state="running", progress=1.0)
+    def shutdown(self, wait: bool = True) -> None:
+        self.executor.shutdown(wait=wait)
 
-        def progress(percent: float, message: str | None = None) -> None:
-            self._update(job_id, progress=float(max(0.0, min(100.0, percent))), message=message)
 
-        with self.app.app_context():
-            try:
-                outcome = work(progress)
-            except MMTError as error:
-                self._update(job_id, state="failed", retryable=False,
-                             error={"code": error.code, "message": error.message, "details": error.details})
-                LOGGER.info("job_id=%s kind=%s state=failed code=%s duration_ms=%.1f",
-                            job_id, kind, error.code, (time.perf_counter() - started) * 1000)
-                return
-            except Exception:
-                LOGGER.error("job_id=%s kind=%s failed:\n%s", job_id, kind, traceback.format_exc())
-                self._update(job_id, state="failed", retryable=True,
-                             error={"code": "internal_error", "message": "The job failed unexpectedly; retry or report the job id."})
-                return
-        self._update(job_id, state="completed", progress=100.0,
-                     result_id=outcome.get("result_id"), dataset_id=outcome.get("dataset_id"))
-        LOGGER.info("job_id=%s kind=%s state=completed duration_ms=%.1f", job_id, kind, (time.perf_counter() - started) * 1000)
+class RQJobRunner(JobRunner):
+    """Run jobs on RQ workers (``mmt worker``) through the Redis at ``redis_url``."""
 
-    def _update(self, job_id: str, **fields: Any) -> None:
-        with self.state.database.session() as session:
-            job = session.get(Job, job_id)
-            if job is None:
-                return
-            for name, value in fields.items():
-                setattr(job, name, value)
-            job.updated_at = utc_now()
+    name = "rq"
+
+    def __init__(self, app: Flask, state: Any, redis_url: str) -> None:
+        super().__init__(app, state, max_workers=1)
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+
+    def _owner_pid(self) -> int | None:
+        return None
+
+    def enqueue(self, job_id: str, request: dict[str, Any]) -> None:
+        options = {"job_id": job_id, "job_timeout": JOB_TIMEOUT_SECONDS, "result_ttl": 24 * 3600,
+                   "failure_ttl": 7 * 24 * 3600}
+        if request.get("task") == "analysis":
+            self.queue.enqueue("mmt.jobs.tasks.run_analysis_job", job_id, request["analysis_type"],
+                               request.get("payload") or {}, **options)
+        elif request.get("task") == "upload":
+            self.queue.enqueue("mmt.jobs.tasks.run_upload_job", job_id, request["model_type"], request["filename"],
+                               **options)
+        else:
+            self.queue.enqueue("mmt.jobs.tasks.run_job", job_id, **options)
+
+    def _rq_status(self, job_id: str) -> str | None:
+        """RQ's status of the job, or None when Redis no longer has it."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job as RQJob
+
+        try:
+            return str(RQJob.fetch(job_id, connection=self.redis).get_status(refresh=True))
+        except NoSuchJobError:
+            return None
+
+    def refresh(self, session: Session, job: Job) -> None:
+        """Mark the job interrupted when RQ lost it or stopped it without our handler running."""
+        if job.state not in ("queued", "running"):
+            return
+        try:
+            status = self._rq_status(job.id)
+        except Exception as error:  # Redis down: report the stored state as it is.
+            LOGGER.warning("job_id=%s cannot read the RQ status: %s", job.id, error)
+            return
+        if status is None and (utc_now() - job.updated_at).total_seconds() < ENQUEUE_GRACE_SECONDS:
+            return  # Recorded but not yet on the queue.
+        lost = status is None or any(word in status.lower() for word in ("failed", "stopped", "canceled"))
+        if lost:
+            _mark_interrupted(job)
+            LOGGER.info("job_id=%s rq_status=%s marked failed and retryable", job.id, status)
+
+    def recover_interrupted(self, session: Session) -> int:
+        stale = session.scalars(sa.select(Job).where(Job.state.in_(("queued", "running")))).all()
+        before = sum(1 for job in stale)
+        for job in stale:
+            self.refresh(session, job)
+        recovered = sum(1 for job in stale if job.state == "failed")
+        if recovered:
+            LOGGER.info("marked %d of %d unfinished RQ jobs as failed and retryable", recovered, before)
+        return recovered
+
+
+def _mark_interrupted(job: Job) -> None:
+    job.state = "failed"
+    job.retryable = True
+    job.error = dict(INTERRUPTED)
+    job.updated_at = utc_now()
 
 
 def _process_alive(pid: int) -> bool:
@@ -99,5 +175,8 @@ def _process_alive(pid: int) -> bool:
 
 
 def create_job_runner(app: Flask, state: Any) -> JobRunner:
-    """Create the job runner for ``app``."""
+    """Return the RQ runner when ``REDIS_URL`` is set, else the thread runner."""
+    redis_url = state.settings.redis_url
+    if redis_url:
+        return RQJobRunner(app, state, redis_url)
     return JobRunner(app, state)

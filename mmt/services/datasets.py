@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-
-
+import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,6 +20,8 @@ from mmt.storage.models import AnalysisResult, Dataset
 
 LOGGER = logging.getLogger("mmt.upload")
 COPY_CHUNK = 4 * 1024 * 1024
+DEFAULT_CONTENT_IN_DB_MB = 64
+ORIGINAL_NAME = "original.bin"
 
 
 def dataset_out(dataset: Dataset, *, with_quality: bool = True) -> DatasetOut:
@@ -92,6 +94,44 @@ def save_stream(stream: BinaryIO, target: Path, limit_bytes: int) -> tuple[int, 
     return size, digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class StagedUpload:
+    """An upload saved to disk: its path, size in bytes and SHA-256."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+def content_in_database_limit(state: Any) -> int:
+    """Largest original file (bytes) kept in the database; larger ones stay on disk beside the Parquet copy."""
+    configured = state.settings.extra.get("content_in_db_mb")
+    if configured is None:
+        configured = os.environ.get("MMT_CONTENT_IN_DB_MB") or DEFAULT_CONTENT_IN_DB_MB
+    return int(float(configured) * 1024 * 1024)
+
+
+def check_model_type(model_type: str) -> None:
+    """Raise a 404 naming the accepted types unless ``model_type`` is one of them."""
+    if model_type not in MODEL_TYPES:
+        raise NotFoundError(
+            f"Unknown upload type '{model_type}'. Use one of: {', '.join(MODEL_TYPES)}.",
+            code="unknown_model_type",
+            details={"model_type": model_type, "accepted": list(MODEL_TYPES)},
+        )
+
+
+def stage_upload(state: Any, stream: BinaryIO) -> StagedUpload:
+    """Stream an upload into a temporary file, within the upload limit."""
+    raw_path = state.files.new_temp_path(suffix=".upload")
+    try:
+        size, sha256 = save_stream(stream, raw_path, state.settings.max_upload_bytes)
+    except BaseException:
+        raw_path.unlink(missing_ok=True)
+        raise
+    return StagedUpload(raw_path, size, sha256)
+
+
 def store_upload(
     state: Any,
     stream: BinaryIO,
@@ -111,48 +151,61 @@ def store_upload(
     transaction committed. Any failure removes both temporary files and
     leaves the database unchanged.
     """
+    check_model_type(model_type)
+    staged = stage_upload(state, stream)
+    return ingest_staged(state, staged, filename, model_type, name=name, description=description,
+                         column_mapping=column_mapping, options=options)
+
+
+def ingest_staged(
+    state: Any,
+    staged: StagedUpload,
+    filename: str,
+    model_type: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    column_mapping: dict[str, str] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Dataset:
+    """Ingest a staged upload into a dataset; the staged file is consumed (moved or removed)."""
     from mmt.ingest import ingest_file
 
-    if model_type not in MODEL_TYPES:
-        raise NotFoundError(
-            f"Unknown upload type '{model_type}'. Use one of: {', '.join(MODEL_TYPES)}.",
-            code="unknown_model_type",
-            details={"model_type": model_type, "accepted": list(MODEL_TYPES)},
-        )
+    check_model_type(model_type)
     started = time.perf_counter()
-    settings = state.settings
     safe_name = Path(filename or "upload").name[:255] or "upload"
-    raw_path = state.files.new_temp_path(suffix=".upload")
     parquet_tmp = state.files.new_temp_path(suffix=".parquet")
     parquet_tmp.unlink()
     try:
-        size, sha256 = save_stream(stream, raw_path, settings.max_upload_bytes)
         result = ingest_file(
-            raw_path,
+            staged.path,
             safe_name,
             model_type,
             parquet_tmp,
             column_mapping=column_mapping,
             options=options,
-            max_rows=settings.max_rows,
+            max_rows=state.settings.max_rows,
         )
-        dataset = _insert_dataset(state, raw_path, parquet_tmp, result, size, sha256, safe_name, model_type, name, description)
+        dataset = _insert_dataset(state, staged.path, parquet_tmp, result, staged.size, staged.sha256, safe_name,
+                                  model_type, name, description)
     finally:
-        for leftover in (raw_path, parquet_tmp):
+        for leftover in (staged.path, parquet_tmp):
             try:
                 leftover.unlink()
             except FileNotFoundError:
                 pass
     LOGGER.info(
         "dataset_id=%s model_type=%s rows=%s bytes=%s duration_ms=%.1f",
-        dataset.id, model_type, dataset.n_rows, size, (time.perf_counter() - started) * 1000,
+        dataset.id, model_type, dataset.n_rows, staged.size, (time.perf_counter() - started) * 1000,
     )
     return dataset
 
 
 def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int, sha256: str,
                     filename: str, model_type: str, name: str | None, description: str | None) -> Dataset:
-    content = raw_path.read_bytes()
+    # Small originals live in the database; large ones beside the Parquet copy, never in memory.
+    on_disk = size > content_in_database_limit(state)
+    content = None if on_disk else raw_path.read_bytes()
     with state.database.session() as session:
         dataset = Dataset(
             model_type=model_type,
@@ -178,6 +231,10 @@ def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int,
         target = state.files.place_parquet(parquet_tmp, dataset.id)
         dataset.parquet_path = state.files.relative(target)
         try:
+            if on_disk:
+                original = target.with_name(ORIGINAL_NAME)
+                os.replace(raw_path, original)
+                dataset.content_path = state.files.relative(original)
             session.flush()
         except BaseException:
             state.files.remove_dataset_files(dataset.id)
@@ -185,6 +242,21 @@ def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int,
         dataset_id = dataset.id
     with state.database.session() as session:
         return session.get(Dataset, dataset_id)
+
+
+def original_file(state: Any, dataset: Dataset) -> Path | None:
+    """The original upload on disk, checked against its SHA-256; None when it is in the database."""
+    if not dataset.content_path:
+        return None
+    from mmt.storage.files import sha256_file
+
+    path = state.files.absolute(dataset.content_path)
+    if not path.exists() or sha256_file(path) != dataset.sha256:
+        raise MMTError(
+            f"The original file of dataset {dataset.id} is missing or damaged on disk. Upload it again.",
+            code="dataset_files_missing", status=409, details={"dataset_id": dataset.id},
+        )
+    return path
 
 
 def get_dataset(session: Session, dataset_id: int) -> Dataset:

@@ -28,6 +28,8 @@ class Dataset(Base):
     description: Mapped[str | None] = mapped_column(sa.Text)
     original_filename: Mapped[str] = mapped_column(sa.String(255))
     content: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary))
+    # Original upload on disk (relative to the data folder) when too large for ``content``.
+    content_path: Mapped[str | None] = mapped_column(sa.String(1024))
     sha256: Mapped[str] = mapped_column(sa.String(64))
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
     n_rows: Mapped[int] = mapped_column(sa.BigInteger)

@@ -1,0 +1,109 @@
+"""Deciding when a request becomes a background job, and submitting it.
+
+An analysis runs as a job when the request says ``"async": true`` or when
+its datasets hold more rows than ``MMT_ASYNC_ROW_THRESHOLD`` (2,000,000 by
+default); an upload when the form field ``async`` is true or the file is
+larger than ``MMT_ASYNC_UPLOAD_MB`` (256 MB by default). ``"async": false``
+keeps a request synchronous whatever its size.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+
+from mmt.errors import ValidationError
+from mmt.jobs.tasks import staged_upload_path
+from mmt.storage.models import Dataset
+
+DEFAULT_ASYNC_UPLOAD_MB = 256
+DATASET_KEYS = ("dataset_id", "datasetId", "current_dataset_id", "reference_dataset_id", "baseline_dataset_id")
+
+
+def async_flag(value: Any, field: str = "async") -> bool | None:
+    """Read an ``async`` option from JSON (bool) or a form field (text); None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValidationError(f"Option {field} must be true or false, got {value!r}.", code="invalid_option",
+                          details={"option": field, "value": str(value)[:100]})
+
+
+def analysis_rows(state: Any, analysis_type: str, payload: dict[str, Any]) -> int:
+    """Rows of the datasets an analysis request names (or of the latest upload it would use)."""
+    from mmt.services.analyses import DATASET_TYPES
+
+    ids = [int(payload[key]) for key in DATASET_KEYS
+           if isinstance(payload.get(key), int) and not isinstance(payload.get(key), bool)]
+    with state.database.session() as session:
+        if ids:
+            rows = session.scalars(sa.select(Dataset.n_rows).where(Dataset.id.in_(ids))).all()
+            return int(sum(rows))
+        types = DATASET_TYPES.get(analysis_type)
+        if not types:
+            return 0
+        latest = session.scalars(
+            sa.select(Dataset.n_rows).where(Dataset.model_type.in_(types), Dataset.is_baseline.is_(False))
+            .order_by(Dataset.created_at.desc(), Dataset.id.desc()).limit(1)
+        ).first()
+        return int(latest or 0)
+
+
+def analysis_in_background(state: Any, analysis_type: str, payload: dict[str, Any], requested: bool | None) -> bool:
+    """Whether an analysis request runs as a job."""
+    if requested is not None:
+        return requested
+    from mmt.analyses import registry  # noqa: F401  (registers the analysis types and their datasets)
+
+    return analysis_rows(state, analysis_type, payload) > state.settings.async_row_threshold
+
+
+def async_upload_bytes(state: Any) -> int:
+    """Uploads larger than this many bytes are ingested as a job."""
+    configured = state.settings.extra.get("async_upload_mb")
+    if configured is None:
+        configured = os.environ.get("MMT_ASYNC_UPLOAD_MB") or DEFAULT_ASYNC_UPLOAD_MB
+    return int(float(configured) * 1024 * 1024)
+
+
+def submit_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> str:
+    """Record and start an analysis job; return its id."""
+    request = {"task": "analysis", "analysis_type": analysis_type, "payload": payload}
+    return state.jobs.submit(f"analyze_{analysis_type}"[:32], request)
+
+
+def submit_upload(state: Any, staged: Any, filename: str, model_type: str, fields: dict[str, Any]) -> str:
+    """Move a staged upload where its job finds it, record the job and start it; return its id."""
+    import uuid
+
+    job_id = uuid.uuid4().hex
+    target = staged_upload_path(state, job_id)
+    os.replace(staged.path, target)
+    request = {"task": "upload", "staged_path": state.files.relative(target), "size": staged.size,
+               "sha256": staged.sha256, "filename": filename, "model_type": model_type, **fields}
+    return state.jobs.submit(f"upload_{model_type}"[:32], request, job_id=job_id)
+
+
+def retry(state: Any, job: Any) -> str:
+    """Submit a failed, retryable job's request again as a new job; return the new id."""
+    request = dict(job.request or {})
+    if request.get("task") == "upload":
+        staged = state.files.absolute(request["staged_path"])
+        if not staged.exists():
+            raise ValidationError("The uploaded file of this job is no longer on the server. Upload it again.",
+                                  code="upload_missing", details={"job_id": job.id})
+        import uuid
+
+        job_id = uuid.uuid4().hex
+        target = staged_upload_path(state, job_id)
+        os.replace(staged, target)
+        request["staged_path"] = state.files.relative(target)
+        return state.jobs.submit(job.kind, request, job_id=job_id)
+    return state.jobs.submit(job.kind, request)
