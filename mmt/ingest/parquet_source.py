@@ -26,7 +26,8 @@ class ParquetSource:
         try:
             self.file = pq.ParquetFile(path)
             schema = self.file.schema_arrow
-        except (pa.ArrowException, OSError) as error:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
+            # A damaged footer can also hold column names that are not UTF-8.
             raise unreadable(
                 f"The Parquet file cannot be read ({error}). Write it again or upload the data as CSV.",
                 detected="parquet",
@@ -57,7 +58,7 @@ class ParquetSource:
                     columns.append(column)
                 yield columns, offset
                 offset += batch.num_rows
-        except (pa.ArrowException, OSError) as error:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
             raise unreadable(
                 f"The Parquet file is damaged after row {offset} ({error}). Write it again or upload the data as CSV.",
                 detected="parquet",

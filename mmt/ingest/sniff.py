@@ -101,7 +101,7 @@ def _zip_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as error:
         raise unreadable(
             "The file starts like a ZIP archive (as XLSX workbooks do) but is damaged. "
             "Save the workbook again or export the data as CSV.",

@@ -45,7 +45,7 @@ from pathlib import Path
 import pyarrow as pa
 import python_calamine
 
-from mmt.errors import PayloadTooLargeError, ValidationError
+from mmt.errors import MMTError, PayloadTooLargeError, ValidationError
 from mmt.ingest.sniff import empty_file, unreadable
 
 HEADER_SEARCH_ROWS = 20
@@ -96,12 +96,7 @@ class XlsxSource:
         self.dropped: list[dict] = []
         self.filled: list[dict] = []
         self.missing_formulas: list[dict] = []
-        workbook = self._open(path)
-        self.sheet_name = self._choose_sheet(workbook, options.get("sheet"))
-        sheet = workbook.get_sheet_by_name(self.sheet_name)
-        grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
-        merged = list(sheet.merged_cell_ranges or [])
-        formulas = self._formulas_without_value(grid)
+        grid, merged, formulas = self._read_sheet(path, options.get("sheet"))
         for (row, column), _formula in formulas.items():
             _ensure_cell(grid, row, column)
         if not any(_filled(value) for line in grid for value in line) and not formulas:
@@ -122,17 +117,26 @@ class XlsxSource:
 
     # -- reading -----------------------------------------------------------------
 
-    @staticmethod
-    def _open(path: Path):
+    def _read_sheet(self, path: Path, requested) -> tuple[list[list], list, dict[tuple[int, int], str]]:
+        """Return the chosen sheet's cells, merged ranges and formulas without a stored value."""
         check_archive(path)
         try:
-            return python_calamine.CalamineWorkbook.from_path(str(path))
-        except Exception as error:  # calamine raises several unrelated types for damaged files
-            raise unreadable(
-                f"The Excel workbook cannot be read ({type(error).__name__}: {error}). "
-                "Open and save it again in Excel, or export the data as CSV.",
-                detected="xlsx",
-            ) from None
+            workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+            self.sheet_name = self._choose_sheet(workbook, requested)
+            sheet = workbook.get_sheet_by_name(self.sheet_name)
+            grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+            merged = list(sheet.merged_cell_ranges or [])
+            formulas = self._formulas_without_value(grid)
+        except MMTError:
+            raise
+        except Exception as error:  # calamine, zipfile and openpyxl raise many unrelated types for damaged files
+            raise _damaged(error) from None
+        except BaseException as error:
+            # A Rust panic inside calamine arrives as pyo3's PanicException, a BaseException.
+            if type(error).__name__ != "PanicException":
+                raise
+            raise _damaged(error) from None
+        return grid, merged, formulas
 
     def _choose_sheet(self, workbook, requested) -> str:
         names = list(workbook.sheet_names)
@@ -312,7 +316,7 @@ def check_archive(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError):
         return  # calamine reports a damaged workbook with its own message
     if len(members) > MAX_ARCHIVE_MEMBERS:
         raise unreadable(
@@ -343,6 +347,14 @@ def check_archive(path: Path) -> None:
             )
 
 
+def _damaged(error: BaseException) -> MMTError:
+    return unreadable(
+        f"The Excel workbook cannot be read ({type(error).__name__}: {error}). "
+        "Open and save it again in Excel, or export the data as CSV.",
+        detected="xlsx",
+    )
+
+
 def _has_formulas(path: Path) -> bool:
     name = ""
     try:
@@ -359,8 +371,8 @@ def _has_formulas(path: Path) -> bool:
                         if b"<f>" in tail + chunk or b"<f " in tail + chunk:
                             return True
                         tail = chunk[-3:]
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        # A part that inflates past its declared size or fails its checksum.
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        # A part that inflates past its declared size, fails its checksum or uses an unsupported ZIP feature.
         raise unreadable(
             f"The workbook part {name or '(directory)'} is damaged ({error.__class__.__name__}). "
             "Open and save it again in Excel, or export the data as CSV.",

@@ -7,6 +7,7 @@ import io
 import tempfile
 from pathlib import Path
 
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,31 @@ def check_never_crashes(content: bytes) -> None:
             assert target.exists()
         leftovers = [path.name for path in Path(folder).iterdir() if path.name not in ("upload.csv", "out.parquet")]
         assert leftovers == []
+
+
+def damaged_copies(original: bytes, data) -> bytes:
+    """Flip a few random bytes of ``original`` and maybe cut it short."""
+    content = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 20))):
+        content[data.draw(st.integers(0, len(content) - 1))] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        content = content[: data.draw(st.integers(0, len(content)))]
+    return bytes(content)
+
+
+SAMPLE_XLSX = (Path(__file__).parents[2] / "data" / "bad" / "valid_pd_germancredit.xlsx").read_bytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_damaged_xlsx_only_raises_mmt_errors(data):
+    check_never_crashes(damaged_copies(SAMPLE_XLSX, data))
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_damaged_parquet_only_raises_mmt_errors(data):
+    buffer = io.BytesIO()
+    table = pa_csv.read_csv(Path(__file__).parents[2] / "data" / "bad" / "no_defaults.csv")
+    pq.write_table(table, buffer)
+    check_never_crashes(damaged_copies(buffer.getvalue(), data))

@@ -16,6 +16,7 @@ import mmt.ingest.columns as columns_module
 import mmt.ingest.csv_source as csv_module
 import mmt.ingest.pipeline as pipeline_module
 import mmt.ingest.sniff as sniff_module
+import mmt.ingest.xlsx_source as xlsx_module
 from mmt.errors import PayloadTooLargeError, UnreadableFileError, ValidationError
 from mmt.ingest import MODEL_TYPES, ingest_file, role_specs
 
@@ -450,3 +451,36 @@ def test_xlsx_merged_range_beyond_data(tmp_path):
     book.save(path)
     ingest(path)
     assert read(path)["segment"] == ["Retail", "Retail"]
+
+
+# -- decompression bombs ------------------------------------------------------------------
+
+
+def zipped_workbook(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return path
+
+
+def test_workbook_expanding_too_far(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_UNCOMPRESSED_BYTES", 1000)
+    path = zipped_workbook(tmp_path / "big.xlsx", {"xl/workbook.xml": b"<workbook/>" * 200})
+    error = error_of(path)
+    assert error.code == "workbook_too_large"
+    assert error.status == 413
+
+
+def test_workbook_with_too_many_parts(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_module, "MAX_ARCHIVE_MEMBERS", 3)
+    path = zipped_workbook(tmp_path / "parts.xlsx", {f"xl/part{index}.xml": b"<x/>" for index in range(5)})
+    error = error_of(path)
+    assert error.code == "unreadable_file"
+    assert error.details["parts"] == 5
+
+
+def test_workbook_part_compressing_like_a_bomb(tmp_path):
+    path = zipped_workbook(tmp_path / "bomb.xlsx", {"xl/worksheets/sheet1.xml": b"\0" * (4 * 1024 * 1024)})
+    error = error_of(path)
+    assert error.code == "unreadable_file"
+    assert error.details["part"] == "xl/worksheets/sheet1.xml"
