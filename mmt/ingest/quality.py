@@ -14,6 +14,8 @@ import math
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mmt.errors import ValidationError
+
 DISTINCT_CAP = 1000
 
 
@@ -42,7 +44,15 @@ class ColumnQuality:
             if len(array) == array.null_count:
                 return
             bounds = pc.min_max(array)
-            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            try:
+                low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            except (OverflowError, ValueError):
+                # Python dates stop at year 9999; such values are damage, not data.
+                raise ValidationError(
+                    f"Column {self.source or self.name} has dates outside the years 1 to 9999. Check the file.",
+                    code="invalid_date",
+                    details={"column": self.source or self.name},
+                ) from None
             self.minimum = low if self.minimum is None else min(self.minimum, low)
             self.maximum = high if self.maximum is None else max(self.maximum, high)
             if numeric:

@@ -73,15 +73,17 @@ class RoleSpec:
 
 _SEGMENT = ("segment", "portfolio", "sub_portfolio", "business_line", "segment_name", "asset_class")
 _MODEL_NAME = ("model_name", "modelname", "model", "model_id", "model_version")
+# A date or quarter of default comes before a generic "period" column, which
+# often holds development/monitoring labels such as "reference" and "current".
 _PERIOD = (
-    "period",
     "quarter",
     "default_quarter",
     "default_period",
-    "cohort",
-    "vintage",
     "default_date",
     "date_of_default",
+    "period",
+    "cohort",
+    "vintage",
     "snapshot_date",
     "reporting_date",
     "date",
