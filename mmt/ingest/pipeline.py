@@ -541,6 +541,8 @@ class _Run:
             resolved = resolve_format(item, marks)
             if resolved is None:
                 raise _ambiguous_number(names[index], first[index])
+            if item.dot_thousands and not (item.comma_decimal or item.dot_decimal or item.multi_dot):
+                self.warnings.append(_number_format_from_file(names[index], first[index], resolved))
             formats[index] = resolved
         return formats
 
@@ -844,6 +846,23 @@ def _check_duplicate_names(names: list[str]) -> None:
             code="duplicate_columns",
             details={"duplicates": {names[positions[0] - 1]: positions for positions in duplicates.values()}},
         )
+
+
+def _number_format_from_file(name: str, values: pa.Array, chosen: NumberFormat) -> dict:
+    """Build the warning for a column whose values like ``1.234`` were read with the marks of other columns."""
+    present = trimmed(values).drop_null()
+    examples = pc.filter(present, pc.match_substring(present, ".")).slice(0, 5).to_pylist()
+    reading = "a decimal point" if chosen.decimal == "." else 'a thousands separator (decimal mark ",")'
+    return {
+        "code": "number_format_from_file",
+        "message": (
+            f'Column "{name}" has values such as {", ".join(repr(value) for value in examples)} that can be read '
+            f'with "." as decimal mark or as thousands separator. The other columns of the file use '
+            f'"{chosen.decimal}" as decimal mark, so "." was read as {reading}. Give the options decimal and '
+            "thousands if that is wrong."
+        ),
+        "details": {"column": name, "values": examples, **chosen.describe()},
+    }
 
 
 def _ambiguous_number(name: str, values: pa.Array) -> ValidationError:
