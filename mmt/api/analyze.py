@@ -8,6 +8,7 @@ from mmt.api.openapi import documented
 from mmt.api.request_body import json_body
 from mmt.api.schemas import AnalyzeResponse, JobAccepted
 from mmt.app import app_state
+from mmt.compat import profile_active
 from mmt.jobs.submit import analysis_in_background, async_flag, submit_analysis
 from mmt.services.analyses import run_analysis
 
@@ -32,6 +33,12 @@ def _document_analyses() -> None:
 def analyze(analysis_type: str):
     payload = json_body()
     state = app_state()
+    if profile_active(state):
+        from mmt.compat.analyze import analyze_body
+
+        compat_body = analyze_body(state, analysis_type, payload)
+        if compat_body is not None:
+            return jsonify(compat_body)
     requested = async_flag(payload.pop("async", None))
     if analysis_in_background(state, analysis_type, payload, requested):
         job_id = submit_analysis(state, analysis_type, payload)

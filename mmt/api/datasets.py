@@ -16,6 +16,7 @@ from mmt.api.openapi import documented
 from mmt.api.request_body import json_body
 from mmt.api.schemas import DatasetListResponse, DatasetResponse, DatasetUpdate, MessageResponse
 from mmt.app import app_state
+from mmt.compat import profile_active
 from mmt.errors import MMTError
 from mmt.services.datasets import (
     dataset_out,
@@ -40,6 +41,12 @@ LIST_QUERY = [
 @documented("get", "/api/datasets", "List datasets", "datasets", response=DatasetListResponse, query=LIST_QUERY)
 @documented("get", "/api/database/datasets", "List datasets (original front-end path)", "datasets", response=DatasetListResponse, query=LIST_QUERY)
 def list_all():
+    if request.path == "/api/database/datasets" and profile_active():
+        from mmt.compat.database import list_datasets_body
+
+        with app_state().database.session() as session:
+            body = list_datasets_body(session)
+        return jsonify(body)
     page, per_page = validate_page(request.args.get("page"), request.args.get("per_page"))
     model_type = request.args.get("model_type") or request.args.get("file_type")
     with app_state().database.session() as session:

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from mmt.api.openapi import documented
 from mmt.app import app_state
+from mmt.compat import profile_active
 from mmt.errors import ValidationError
 from mmt.services.analyses import resolve_dataset
 
@@ -53,6 +54,10 @@ def _options(kind: str):
 @documented("get", "/api/lgd/options", "Portfolios, quarters and model names of the latest LGD dataset", "analyze",
             response=FilterOptionsResponse, query=QUERY)
 def lgd_options():
+    if profile_active():
+        from mmt.compat.lgd import lgd_options_body
+
+        return jsonify(lgd_options_body(app_state(), _dataset_id()))
     return _options("lgd")
 
 

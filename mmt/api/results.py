@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from mmt.api.openapi import documented
 from mmt.api.schemas import AnalysisResultListResponse, AnalysisResultOut, AnalysisResultResponse, MessageResponse, iso
 from mmt.app import app_state
+from mmt.compat import profile_active
 from mmt.errors import NotFoundError, ValidationError
 from mmt.services.datasets import validate_page
 from mmt.storage.models import AnalysisResult
@@ -73,6 +74,13 @@ def list_results():
         query = query.where(AnalysisResult.dataset_id == dataset_id)
         count = count.where(AnalysisResult.dataset_id == dataset_id)
     analysis_type = request.args.get("analysis_type")
+    if request.path == "/api/database/analysis-results" and profile_active():
+        from mmt.compat.database import list_results_body
+
+        with app_state().database.session() as session:
+            body = list_results_body(session, dataset_id=int(raw_dataset_id) if raw_dataset_id else None,
+                                     analysis_type=analysis_type)
+        return jsonify(body)
     if analysis_type:
         query = query.where(AnalysisResult.analysis_type == analysis_type)
         count = count.where(AnalysisResult.analysis_type == analysis_type)

@@ -6,12 +6,13 @@ under the path the original front end calls.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from mmt.api.openapi import documented
 from mmt.api.request_body import json_body
 from mmt.api.schemas import ThresholdHistoryResponse, ThresholdsResponse, ThresholdsSaved
 from mmt.app import app_state
+from mmt.compat import profile_active
 from mmt.services.thresholds import current_thresholds, save_thresholds, threshold_history, threshold_specs
 from mmt.thresholds import DEFAULTS
 
@@ -23,6 +24,11 @@ bp = Blueprint("thresholds", __name__)
 @documented("get", "/api/thresholds", "Thresholds in force, defaults and allowed ranges", "thresholds", response=ThresholdsResponse)
 @documented("get", "/api/user-thresholds", "Thresholds (original front-end path)", "thresholds", response=ThresholdsResponse)
 def get_thresholds():
+    if request.path == "/api/user-thresholds" and profile_active():
+        from mmt.compat.thresholds import load_criteria
+
+        with app_state().database.session() as session:
+            return jsonify({"success": True, **load_criteria(session)})
     with app_state().database.session() as session:
         values = current_thresholds(session)
     return jsonify(ThresholdsResponse(thresholds=values, defaults=dict(DEFAULTS), specs=threshold_specs()).model_dump())
@@ -34,6 +40,12 @@ def get_thresholds():
 @documented("post", "/api/user-thresholds", "Change thresholds (original front-end path)", "thresholds", response=ThresholdsSaved)
 def post_thresholds():
     payload = json_body(allow_empty=False)
+    if request.path == "/api/user-thresholds" and profile_active():
+        from mmt.compat.thresholds import save_criteria
+
+        with app_state().database.session() as session:
+            lists = save_criteria(session, payload)
+        return jsonify({"success": True, "message": "Thresholds saved successfully", **lists})
     with app_state().database.session() as session:
         values, changed = save_thresholds(session, payload, changed_by=getattr(g, "api_user", None))
     return jsonify(ThresholdsSaved(message="Thresholds saved successfully", thresholds=values, changed=changed).model_dump())
