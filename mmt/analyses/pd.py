@@ -158,9 +158,10 @@ def _prefetch(inputs: PDInputs) -> None:
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
     numeric = [name for name in inputs.features if inputs.feature_kinds.get(name, "numeric") == "numeric"]
     categorical = [name for name in inputs.features if inputs.feature_kinds.get(name, "numeric") != "numeric"]
+    # The score's quantiles in the current period serve the PD buckets without grades; the engine
+    # also reads the score column with the features here, once, for the score and PSI counts.
     current_columns = list(numeric) if inputs.include_variable_importance else []
-    if inputs.higher_is_riskier and inputs.grade_column is None:
-        current_columns.append(inputs.score_column)
+    current_columns.append(inputs.score_column)
     engine.prefetch_quantiles(inputs.current, list(dict.fromkeys(current_columns)), probabilities)
     report_progress(15, "quantiles of the current period")
     reference_edges: dict[str, tuple[float, ...]] = {}

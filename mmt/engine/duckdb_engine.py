@@ -18,9 +18,10 @@ import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 
-from mmt.engine.base import Aggregates, Grouping, Selection
+from mmt.engine.base import Aggregates, Grouping, Profile, Selection
 from mmt.engine.columns import SortedColumn
-from mmt.engine.sql import SQLEngine, counts_per_score, double_literal
+from mmt.engine.exact import quantile_ranks
+from mmt.engine.sql import SQLEngine, counts_per_score, double_literal, interpolate_quantiles
 
 _LOCAL = threading.local()
 # Groups of a grouped score count beyond which the generic GROUP BY query is used.
@@ -140,6 +141,25 @@ class DuckDBEngine(SQLEngine):
         select = ", ".join(f"{self.quote(column)} AS {name}" for column, name in zip(columns, names))
         result = _connection(self.threads).execute(f"SELECT {select} FROM {source}", params).fetchnumpy()
         return [result[name] for name in names]
+
+    def profile_and_quantiles(self, selection: Selection, columns: Sequence[str],
+                              probabilities: Sequence[float]) -> tuple[Profile, dict[str, list[float]]]:
+        """Counts and quantiles from the sorted columns: one read of the columns instead of two SQL passes."""
+        scope = getattr(_LOCAL, "scope", None)
+        sorted_by_column = self.sorted_columns(selection, list(columns), scope[0] if scope is not None else None)
+        if not columns:
+            return self.profile(selection, []), {}
+        first = sorted_by_column[columns[0]]
+        used = first.present + first.missing
+        rows = used if not selection.not_null else (
+            _row_count(selection.path) if not selection.filters
+            else self.count(Selection(selection.path, selection.filters, ())))
+        profile = Profile(rows=rows, used=used,
+                          non_missing={column: sorted_by_column[column].present for column in columns})
+        plans = {column: quantile_ranks(profile.non_missing[column], probabilities) for column in columns}
+        values = {column: sorted_by_column[column].order_statistics(
+            [rank for lower, upper, _ in plans[column] for rank in (lower, upper)]) for column in columns}
+        return profile, interpolate_quantiles(plans, values)
 
     def order_statistics(self, selection: Selection, ranks: dict[str, Sequence[int]],
                          counts: dict[str, int]) -> dict[str, list[float]]:

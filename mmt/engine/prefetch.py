@@ -56,14 +56,10 @@ class PrefetchingEngine:
         """Row counts of ``selection`` and quantiles of ``columns``: two passes."""
         if not self.combined:
             return
-        self.queries += 1
-        profile = self.engine.profile(selection, list(columns))
+        self.queries += 2
+        profile, values = self.engine.profile_and_quantiles(selection, list(columns), probabilities)
         self._memo[("count", selection)] = profile.used
         self._memo[("count", Selection(selection.path, selection.filters, ()))] = profile.rows
-        if not columns:
-            return
-        self.queries += 1
-        values = self.engine.quantiles_from_counts(selection, list(columns), probabilities, profile.non_missing)
         for column, found in values.items():
             self._memo[("quantiles", selection, column, tuple(float(p) for p in probabilities))] = found
 

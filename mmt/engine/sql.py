@@ -221,21 +221,18 @@ class SQLEngine(ABC):
         counts = self.profile(selection, columns).non_missing
         return self.quantiles_from_counts(selection, columns, probabilities, counts)
 
+    def profile_and_quantiles(self, selection: Selection, columns: Sequence[str],
+                              probabilities: Sequence[float]) -> tuple[Profile, dict[str, list[float]]]:
+        """Row counts of the selection and the quantiles of ``columns``: a profile pass, then one of order statistics."""
+        profile = self.profile(selection, columns)
+        return profile, self.quantiles_from_counts(selection, columns, probabilities, profile.non_missing)
+
     def quantiles_from_counts(self, selection: Selection, columns: Sequence[str],
                               probabilities: Sequence[float], counts: dict[str, int]) -> dict[str, list[float]]:
         """As :meth:`quantiles_many`, with the present-value counts already known."""
         plans = {column: quantile_ranks(counts.get(column, 0), probabilities) for column in columns}
         ranks = {column: [rank for lower, upper, _ in plan for rank in (lower, upper)] for column, plan in plans.items()}
-        values = self.order_statistics(selection, ranks, counts)
-        out: dict[str, list[float]] = {}
-        for column, plan in plans.items():
-            if not plan:
-                out[column] = []
-                continue
-            found = values[column]
-            out[column] = [interpolate(found[2 * index], found[2 * index + 1], gamma)
-                           for index, (_, _, gamma) in enumerate(plan)]
-        return out
+        return interpolate_quantiles(plans, self.order_statistics(selection, ranks, counts))
 
     def quantiles(self, selection: Selection, column: str, probabilities: Sequence[float]) -> list[float]:
         return self.quantiles_many(selection, [column], probabilities)[column]
@@ -401,6 +398,20 @@ class SQLEngine(ABC):
             params,
         )[0]
         return {"rows": int(row[0]), "non_missing": int(row[1]), "distinct_estimate": int(row[2] or 0)}
+
+
+def interpolate_quantiles(plans: dict[str, list[tuple[int, int, float]]],
+                          values: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Quantiles from their plans (:func:`mmt.engine.exact.quantile_ranks`) and the order statistics found."""
+    out: dict[str, list[float]] = {}
+    for column, plan in plans.items():
+        if not plan:
+            out[column] = []
+            continue
+        found = values[column]
+        out[column] = [interpolate(found[2 * index], found[2 * index + 1], gamma)
+                       for index, (_, _, gamma) in enumerate(plan)]
+    return out
 
 
 def sorted_score_counts(scores: np.ndarray, defaults: np.ndarray, non_defaults: np.ndarray,
