@@ -686,7 +686,10 @@ def r_squared(predicted: ArrayLike, realised: ArrayLike) -> float:
             f"R-squared needs at least 2 facilities; got {predicted.size}", "insufficient_data"
         )
     total_sum_of_squares = float(((realised - realised.mean()) ** 2).sum())
-    if total_sum_of_squares == 0:
+    # The mean of a constant column can differ from its values in the last bit,
+    # so "constant" is judged relative to the values' own scale.
+    scale = float(np.max(np.abs(realised))) if realised.size else 0.0
+    if total_sum_of_squares <= (1e-12 * max(scale, 1e-300)) ** 2 * realised.size:
         reason = f"R-squared is undefined for constant realised values ({_describe_constant(realised)})"
         raise NotComputable(reason, "constant_realised")
     residual_sum_of_squares = float(((realised - predicted) ** 2).sum())

@@ -561,3 +561,13 @@ def test_sample_points_invalid_arguments():
         backtest.sample_points([1.0], max_points=0)
     with pytest.raises(ValueError):
         backtest.sample_points([1.0, 2.0], [1.0])
+
+
+def test_r_squared_constant_realised_with_rounding_is_not_computable():
+    # 12 x 0.4 has a floating-point mean that differs from 0.4 in the last bit.
+    from mmt.stats.backtest import r_squared
+
+    realised = np.full(12, 0.4)
+    assert float(((realised - realised.mean()) ** 2).sum()) > 0
+    with pytest.raises(NotComputable):
+        r_squared(np.linspace(0.1, 0.9, 12), realised)
