@@ -170,23 +170,26 @@ class XlsxSource:
         import openpyxl
 
         found: dict[tuple[int, int], str] = {}
-        workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
-        try:
-            worksheet = workbook[self.sheet_name]
-            for row in worksheet.iter_rows():
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if isinstance(value, str) and value.startswith("=") and getattr(cell, "data_type", "f") == "f":
-                        row_index, column_index = cell.row - 1, cell.column - 1
-                        cached = (
-                            grid[row_index][column_index]
-                            if row_index < len(grid) and column_index < len(grid[row_index])
-                            else ""
-                        )
-                        if not _filled(cached):
-                            found[(row_index, column_index)] = value
-        finally:
-            workbook.close()
+        # openpyxl rejects a file name without an Excel extension, and uploads are stored
+        # under a temporary name ending in .upload, so it gets the open file instead.
+        with open(self.path, "rb") as handle:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=False)
+            try:
+                worksheet = workbook[self.sheet_name]
+                for row in worksheet.iter_rows():
+                    for cell in row:
+                        value = getattr(cell, "value", None)
+                        if isinstance(value, str) and value.startswith("=") and getattr(cell, "data_type", "f") == "f":
+                            row_index, column_index = cell.row - 1, cell.column - 1
+                            cached = (
+                                grid[row_index][column_index]
+                                if row_index < len(grid) and column_index < len(grid[row_index])
+                                else ""
+                            )
+                            if not _filled(cached):
+                                found[(row_index, column_index)] = value
+            finally:
+                workbook.close()
         return found
 
     # -- layout ------------------------------------------------------------------
