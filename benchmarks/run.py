@@ -150,9 +150,14 @@ def summary(results: list[dict]) -> list[str]:
     return lines
 
 
+RESULTS_START = "<!-- benchmark results: written by benchmarks/run.py -->"
+RESULTS_END = "<!-- end of benchmark results -->"
+
+
 def write_markdown(path: Path, results: list[dict], info: dict, command: str) -> None:
+    """Write the results section of ``path``, between its markers when the file has them."""
     text = [
-        "# Benchmark: the PD battery on one machine",
+        RESULTS_START,
         "",
         f"Measured {info['date']} with `{command}` on {info['machine']['cores']} cores, "
         f"{info['machine']['memory_gib']} GiB ({info['machine']['cpu']}), Python {info['machine']['python']}, "
@@ -166,13 +171,21 @@ def write_markdown(path: Path, results: list[dict], info: dict, command: str) ->
         "",
         format_table(results),
         "",
-        "## Targets",
+        "Targets, checked on these numbers:",
         "",
         *summary(results),
         "",
+        RESULTS_END,
     ]
+    section = "\n".join(text)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(text))
+    existing = path.read_text() if path.exists() else ""
+    if RESULTS_START in existing and RESULTS_END in existing:
+        before = existing[:existing.index(RESULTS_START)]
+        after = existing[existing.index(RESULTS_END) + len(RESULTS_END):]
+        path.write_text(before + section + after)
+    else:
+        path.write_text("# Benchmark: the PD battery on one machine\n\n" + section + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
