@@ -255,10 +255,14 @@ def test_edge_cases_flagged_and_finite(client, tmp_path):
 def test_other_dataset_types(client, upload, model_type, name, column, period_column, reference_label,
                              current_label):
     frame = pd.read_csv(DATA / name)
-    dataset_id = upload(model_type, name).get_json()["dataset_id"]
-    payload = {"dataset_id": dataset_id}
-    if model_type == "macro":
-        payload["period_column"] = period_column
+    uploaded = upload(model_type, name).get_json()
+    payload = {"dataset_id": uploaded["dataset_id"]}
+    # The LGD and EAD files' "period" labels give way to the date of default as the period role
+    # and are stored under another name, given in the upload's warnings.
+    renamed = {warning["details"]["column"]: warning["details"]["stored_as"]
+               for warning in uploaded["warnings"] if warning["code"] == "column_renamed"}
+    if model_type == "macro" or period_column in renamed:
+        payload["period_column"] = renamed.get(period_column, period_column)
 
     response = analyze(client, **payload)
 
