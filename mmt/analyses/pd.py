@@ -148,11 +148,12 @@ def _without_not_null(selection: Selection) -> Selection:
 def _prefetch(inputs: PDInputs) -> None:
     """Announce every aggregate the battery reads, so that each period takes a few passes.
 
-    Per period: one pass for the row counts, one for the quantiles of the
-    score and the numeric features, one for all bin and level counts
-    (GROUPING SETS), one for the score counts per snapshot; the grade sums
-    are one more on the current period. The sections below then read the
-    figures from memory, through the usual engine calls.
+    Per period: the row counts and the quantiles of the score and the
+    numeric features, then all bin and level counts (GROUPING SETS), then the
+    score counts per snapshot; the grade sums are one more pass on the
+    current period. The DuckDB engine serves the first, the numeric bins and
+    the score counts from one read of the sorted columns. The sections below
+    then read the figures from memory, through the usual engine calls.
     """
     engine = inputs.engine
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]

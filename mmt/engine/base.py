@@ -105,3 +105,10 @@ class Engine(Protocol):
 
     def quantiles_many(self, selection: Selection, columns: Sequence[str],
                        probabilities: Sequence[float]) -> dict[str, list[float]]: ...
+
+    def profile_and_quantiles(self, selection: Selection, columns: Sequence[str],
+                              probabilities: Sequence[float]) -> tuple[Profile, dict[str, list[float]]]: ...
+
+    def scope(self, flag: str | None = None) -> Any:
+        """Context manager inside which the engine may keep per-column work between calls."""
+        ...
