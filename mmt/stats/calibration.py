@@ -92,6 +92,8 @@ _SUM_TOLERANCE = 1e-9
 
 # A Spiegelhalter variance below this share of its expanded terms is rounding residue, i.e. 0.
 _CANCELLATION_TOLERANCE = 1e-12
+# Coefficients of variation of grade shares below this are taken as 0 (see herfindahl_cv_test).
+_MIN_CV = 1e-12
 
 
 def _fields_to_dict(result: Any) -> dict[str, Any]:
@@ -564,7 +566,7 @@ def herfindahl_cv_test(cv: float, cv_init: float, k: int) -> TestResult:
     Raises
     ------
     NotComputable
-        When ``cv = 0`` (uniform shares) or ``k < 2``.
+        When ``cv`` is 0 or below 1e-12 (uniform shares up to rounding) or ``k < 2``.
     """
     current = float(cv)
     initial = float(cv_init)
@@ -575,7 +577,10 @@ def herfindahl_cv_test(cv: float, cv_init: float, k: int) -> TestResult:
         )
     if int(k) < 2:
         raise NotComputable(f"the CV test needs at least 2 grades; got {k}", "too_few_grades")
-    if current == 0:
+    # Moving one obligor between two of K grades out of N gives a CV of about sqrt(2K) / N,
+    # far above this floor for any real portfolio, so a smaller CV is rounding noise of
+    # equal shares. Dividing by it gave statistics of -1e16 or an infinite one.
+    if current < _MIN_CV:
         raise NotComputable("the current CV is 0 (uniform grade shares)", "zero_variance")
     statistic = math.sqrt(int(k) - 1) * (current - initial) / math.sqrt(current**2 * (0.5 + current**2))
     return TestResult("herfindahl_cv", pvalue=float(sps.norm.sf(statistic)), statistic=statistic)

@@ -99,6 +99,10 @@ _COLLINEARITY_TOLERANCE = 1e-10
 # transform of the target used as a regressor. Residual tests on them are
 # meaningless.
 _EXACT_FIT_TOLERANCE = 1e-6
+# NOTE: an auxiliary regression (Breusch-Pagan, White) with 1 - R-squared at or
+# below this counts as an exact fit, so its F form is reported as undefined. The
+# cut-off is a choice: it sits far above rounding noise and far below any real fit.
+_EXACT_AUXILIARY_FIT = 1e-10
 
 # Significance levels (percent) and Stephens' asymptotic points for the
 # Anderson-Darling test of normality with estimated mean and variance.
@@ -541,7 +545,7 @@ def breusch_godfrey_test(
         significance_level,
         df=float(lags),
         parameters={"lags": lags},
-        details={"f_statistic": float(result.fval), "f_p_value": float(result.fpval)},
+        details=_f_form(float(result.fval), float(result.fpval)),
         messages=messages,
     )
 
@@ -632,7 +636,7 @@ def breusch_pagan_test(
         significance_level,
         df=float(x.shape[1] - 1),
         parameters={"robust": True},
-        details={"f_statistic": float(f_value), "f_p_value": float(f_p)},
+        details=_f_form(float(f_value), float(f_p), float(lm) / e.size),
         messages=messages,
     )
 
@@ -673,7 +677,7 @@ def white_test(
         significance_level,
         df=df,
         parameters={"interaction_terms": True},
-        details={"f_statistic": float(f_value), "f_p_value": float(f_p)},
+        details=_f_form(float(f_value), float(f_p), float(lm) / e.size),
         messages=messages,
     )
 
@@ -1069,6 +1073,24 @@ def _p_value_test(
         parameters=parameters or {},
         details={**(details or {}), "warnings": list(messages)},
     )
+
+
+def _f_form(value: float, p_value: float, r_squared: float | None = None) -> dict[str, Any]:
+    """Return the F form of an LM test for the result details, or why it is undefined.
+
+    ``r_squared`` is the R-squared of the auxiliary regression when the caller
+    knows it, so that an exact fit whose F is rounding noise is caught too.
+    """
+    exact = r_squared is not None and 1.0 - r_squared <= _EXACT_AUXILIARY_FIT
+    if math.isfinite(value) and math.isfinite(p_value) and not exact:
+        return {"f_statistic": value, "f_p_value": p_value}
+    # F = (R^2 / q) / ((1 - R^2) / df) divides by zero when the auxiliary regression
+    # explains its target exactly; the LM form n R^2 stays finite.
+    return {
+        "f_statistic": None,
+        "f_p_value": None,
+        "f_reason": "The auxiliary regression fits exactly (R-squared 1), so the F form divides by zero.",
+    }
 
 
 def _f_test(results: Any, k: int) -> tuple[float | None, float | None]:
