@@ -159,54 +159,50 @@ def _prefetch(inputs: PDInputs) -> None:
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
     numeric = [name for name in inputs.features if inputs.feature_kinds.get(name, "numeric") == "numeric"]
     categorical = [name for name in inputs.features if inputs.feature_kinds.get(name, "numeric") != "numeric"]
-    # The score's quantiles in the current period serve the PD buckets without grades; the engine
-    # also reads the score column with the features here, once, for the score and PSI counts.
-    current_columns = list(numeric) if inputs.include_variable_importance else []
-    current_columns.append(inputs.score_column)
-    engine.prefetch_quantiles(inputs.current, list(dict.fromkeys(current_columns)), probabilities)
-    report_progress(15, "quantiles of the current period")
+    snapshot = inputs.snapshot_column
+    # The reference period goes first and whole, so that an engine holding sorted columns
+    # needs one period's columns in memory at a time.
     reference_edges: dict[str, tuple[float, ...]] = {}
     if inputs.reference is not None:
         reference_columns = list(dict.fromkeys([inputs.score_column, *numeric]))
         engine.prefetch_quantiles(inputs.reference, reference_columns, probabilities)
         reference_edges = {column: _edges(engine.quantiles(inputs.reference, column, probabilities))
                            for column in reference_columns}
-    report_progress(30, "quantiles of the reference period")
+        reference_groupings = [Grouping(f"csi:{name}", name, reference_edges[name]) for name in numeric]
+        reference_groupings += [Grouping(f"levels:{name}", name) for name in categorical]
+        reference_groupings.append(Grouping("psi", inputs.score_column, reference_edges[inputs.score_column]))
+        if inputs.grade_column is not None:
+            reference_groupings.append(Grouping("grades", inputs.grade_column))
+        engine.prefetch_bins(inputs.reference, reference_groupings, FLAG)
+        report_progress(25, "bin counts of the reference period")
+        engine.prefetch_score_counts(inputs.reference, inputs.score_column, FLAG, snapshot,
+                                     _snapshot_selection(inputs.reference, snapshot))
+    report_progress(35, "score counts of the reference period")
 
-    snapshot = inputs.snapshot_column
+    # The score's quantiles in the current period serve the PD buckets without grades; the engine
+    # also reads the score column with the features here, once, for the score and PSI counts.
+    current_columns = list(numeric) if inputs.include_variable_importance else []
+    current_columns.append(inputs.score_column)
+    engine.prefetch_quantiles(inputs.current, list(dict.fromkeys(current_columns)), probabilities)
+    report_progress(50, "quantiles of the current period")
     current_groupings: list[Grouping] = []
-    reference_groupings: list[Grouping] = []
     if inputs.include_variable_importance:
         current_groupings += [Grouping(f"iv:{name}", name, _edges(engine.quantiles(inputs.current, name, probabilities)))
                               for name in numeric]
     current_groupings += [Grouping(f"levels:{name}", name) for name in categorical]
     if inputs.reference is not None:
-        for name in numeric:
-            grouping = Grouping(f"csi:{name}", name, reference_edges[name])
-            current_groupings.append(grouping)
-            reference_groupings.append(grouping)
-        reference_groupings += [Grouping(f"levels:{name}", name) for name in categorical]
-        psi = Grouping("psi", inputs.score_column, reference_edges[inputs.score_column])
-        current_groupings.append(psi)
-        reference_groupings.append(psi)
+        current_groupings += [Grouping(f"csi:{name}", name, reference_edges[name]) for name in numeric]
+        psi_edges = reference_edges[inputs.score_column]
+        current_groupings.append(Grouping("psi", inputs.score_column, psi_edges))
         if snapshot is not None:
-            current_groupings.append(Grouping("psi_trend", inputs.score_column, psi.edges, by=snapshot))
+            current_groupings.append(Grouping("psi_trend", inputs.score_column, psi_edges, by=snapshot))
         if inputs.grade_column is not None:
             current_groupings.append(Grouping("grades", inputs.grade_column))
-            reference_groupings.append(Grouping("grades", inputs.grade_column))
     engine.prefetch_bins(inputs.current, current_groupings, FLAG, split=_snapshot_selection(inputs.current, snapshot))
-    report_progress(45, "bin counts of the current period")
-    if inputs.reference is not None:
-        engine.prefetch_bins(inputs.reference, reference_groupings, FLAG)
-    report_progress(55, "bin counts of the reference period")
-
+    report_progress(65, "bin counts of the current period")
     engine.prefetch_score_counts(inputs.current, inputs.score_column, FLAG, snapshot,
                                  _snapshot_selection(inputs.current, snapshot))
-    report_progress(65, "score counts of the current period")
-    if inputs.reference is not None:
-        engine.prefetch_score_counts(inputs.reference, inputs.score_column, FLAG, snapshot,
-                                     _snapshot_selection(inputs.reference, snapshot))
-    report_progress(75, "score counts of the reference period")
+    report_progress(75, "score counts of the current period")
 
 
 def _edges(quantiles: list[float]) -> tuple[float, ...]:

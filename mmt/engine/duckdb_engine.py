@@ -33,7 +33,7 @@ MAX_SCORE_GROUPS = 1000
 # Values fetched by one query of sorted columns (8 bytes each).
 MAX_FETCH_VALUES = 20_000_000
 # Sorted columns kept within one analysis (bytes); the oldest go first.
-SORTED_CACHE_BYTES = 512 * 1024 * 1024
+SORTED_CACHE_BYTES = 1024 * 1024 * 1024
 # DuckDB's own default is every core; the app shares the machine with its web workers.
 DEFAULT_THREADS = 2
 
