@@ -435,7 +435,7 @@ def _stability(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     statuses.append({"metric": "stability.psi", "value": psi.statistic, "status": psi_status})
     warnings.extend(_warning("psi_floor", message) for message in psi.warnings)
     if inputs.grade_column is not None:
-        section["grade_psi"] = _grade_psi(inputs, statuses)
+        section["grade_psi"] = _grade_psi(inputs, statuses, warnings)
     if inputs.snapshot_column is not None:
         section["trend"] = _psi_trend(inputs, edges, labels, reference_counts)
     return section
@@ -449,7 +449,7 @@ def _bin_vector(aggregates: Any, size: int) -> np.ndarray:
     return vector
 
 
-def _grade_psi(inputs: PDInputs, statuses: list) -> dict[str, Any]:
+def _grade_psi(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, Any]:
     engine = inputs.engine
     reference = engine.level_counts(inputs.reference, inputs.grade_column)
     current = engine.level_counts(inputs.current, inputs.grade_column)
@@ -465,6 +465,8 @@ def _grade_psi(inputs: PDInputs, statuses: list) -> dict[str, Any]:
     psi = calculate_psi([reference_map.get(level, 0.0) for level in order], [current_map.get(level, 0.0) for level in order], labels)
     status = status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])
     statuses.append({"metric": "stability.grade_psi", "value": psi.statistic, "status": status})
+    warnings.extend(_warning("psi_floor", f"Grade PSI: {message}", column=inputs.grade_column)
+                    for message in psi.warnings)
     return {**psi.to_dict(), "value": psi.statistic, "status": status, "column": inputs.grade_column}
 
 

@@ -93,6 +93,10 @@ def test_grade_psi_floors_empty_current_grade_and_names_it(client):
     assert b1["contribution"] == pytest.approx((FLOOR - 0.1) * math.log(FLOOR / 0.1), rel=REL)
     assert any("'B1'" in message and "floored at 0.0001" in message for message in grade_psi["warnings"])
     assert "floored at 0.0001" in grade_psi["empty_bin_rule"]
+    lifted = [warning for warning in results["warnings"] if warning["message"].startswith("Grade PSI: Bin 'B1'")]
+    assert len(lifted) == 1
+    assert lifted[0]["code"] == "psi_floor"
+    assert lifted[0]["details"] == {"column": "rating"}
 
 
 def test_pd_psi_bins_empty_in_both_periods_add_exactly_zero(client):
@@ -116,8 +120,10 @@ def test_pd_psi_bins_empty_in_both_periods_add_exactly_zero(client):
     assert all(row["contribution"] == 0.0 for row in empty_both)
     assert psi["statistic"] == pytest.approx(hand_psi(reference_counts, current_counts), rel=REL)
     assert psi["statistic"] == pytest.approx(0.741788, abs=5e-7)
-    floored = [warning for warning in results["warnings"] if warning["code"] == "psi_floor"]
-    assert len(floored) == 1 and "empty in the current period" in floored[0]["message"]
+    floored = [warning for warning in results["warnings"]
+               if warning["code"] == "psi_floor" and "'(-inf, 0.019]'" in warning["message"]]
+    assert len(floored) == 1
+    assert "empty in the current period" in floored[0]["message"]
 
 
 def test_feature_csi_floors_empty_level(client):
@@ -132,6 +138,9 @@ def test_feature_csi_floors_empty_level(client):
     assert by_label(csi)["B1"]["flags"] == ["empty in current"]
     assert by_label(csi)["Missing"]["contribution"] == 0.0
     assert csi["status"] == "red"
+    lifted = [warning for warning in results["warnings"] if warning["message"].startswith("Feature region: Bin 'B1'")]
+    assert len(lifted) == 1
+    assert lifted[0]["details"] == {"feature": "region"}
 
 
 def test_psi_empty_reference_bin_is_floored_symmetrically(client):
