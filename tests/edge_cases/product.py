@@ -58,9 +58,16 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], *, delimiter
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else repr(value) if isinstance(value, float) else value
-                         for value in row])
+        writer.writerow([_field(value) for value in row])
     return buffer.getvalue().encode(encoding)
+
+
+def _field(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return value
 
 
 def hand_psi(reference: Sequence[float], current: Sequence[float], floor: float = 1e-4) -> float:

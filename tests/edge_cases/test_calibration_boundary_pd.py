@@ -66,8 +66,11 @@ def test_ordinary_grades_match_scipy_binomial_and_jeffreys(calibration):
 def test_pd_zero_grade_without_default_is_consistent_not_rejected(calibration):
     g0 = grade_rows(calibration)["G0"]
 
-    assert g0["binomial_pvalue"] == 1.0 and g0["jeffreys_pvalue"] == 1.0
-    assert g0["normal_z"] is None and g0["normal_pvalue"] is None and g0["hosmer_lemeshow_term"] is None
+    assert g0["binomial_pvalue"] == 1.0
+    assert g0["jeffreys_pvalue"] == 1.0
+    assert g0["normal_z"] is None
+    assert g0["normal_pvalue"] is None
+    assert g0["hosmer_lemeshow_term"] is None
     assert "pd_zero" in g0["flags"]
     assert g0["status"] == "green"
     assert "consistent" in g0["message"]
@@ -76,7 +79,8 @@ def test_pd_zero_grade_without_default_is_consistent_not_rejected(calibration):
 def test_pd_zero_grade_with_a_default_is_rejected_with_a_message(calibration):
     g0b = grade_rows(calibration)["G0b"]
 
-    assert g0b["binomial_pvalue"] == 0.0 and g0b["jeffreys_pvalue"] == 0.0
+    assert g0b["binomial_pvalue"] == 0.0
+    assert g0b["jeffreys_pvalue"] == 0.0
     assert g0b["normal_z"] is None
     assert "pd_zero" in g0b["flags"]
     assert g0b["status"] == "red"
@@ -87,8 +91,10 @@ def test_default_grade_is_left_out_of_every_calibration_figure(calibration):
     d = grade_rows(calibration)["D"]
     portfolio = calibration["portfolio"]
 
-    assert d["flags"] == ["pd_one"] and d["status"] is None
-    assert d["binomial_pvalue"] is None and d["jeffreys_pvalue"] is None
+    assert d["flags"] == ["pd_one"]
+    assert d["status"] is None
+    assert d["binomial_pvalue"] is None
+    assert d["jeffreys_pvalue"] is None
     assert portfolio["excluded_grades"] == ["D"]
     included = [grade for grade in GRADES if grade[0] != "D"]
     obligors = sum(grade[2] for grade in included)
@@ -132,8 +138,10 @@ def test_single_grade_tests_are_finite_for_any_pd(pd_value, obligors, data):
 
     binomial, jeffreys = binomial_test(pd_value, obligors, defaults), jeffreys_test(pd_value, obligors, defaults)
 
-    assert not raw_non_finite(binomial) and not raw_non_finite(jeffreys)
-    assert 0.0 <= binomial.pvalue <= 1.0 and 0.0 <= jeffreys.pvalue <= 1.0
+    assert not raw_non_finite(binomial)
+    assert not raw_non_finite(jeffreys)
+    assert 0.0 <= binomial.pvalue <= 1.0
+    assert 0.0 <= jeffreys.pvalue <= 1.0
     if pd_value == 0.0:
         assert binomial.pvalue == jeffreys.pvalue == (1.0 if defaults == 0 else 0.0)
         assert binomial.statistic is None
@@ -164,7 +172,8 @@ def test_calibration_table_with_boundary_grades_is_finite(cells):
     assert not raw_non_finite(result)
     for row in result.grades:
         if row.mean_pd == 1.0:
-            assert row.binomial_pvalue is None and "pd_one" in row.flags
+            assert row.binomial_pvalue is None
+            assert "pd_one" in row.flags
             assert row.grade in result.portfolio.excluded_grades
         elif row.mean_pd == 0.0:
             assert row.binomial_pvalue == (1.0 if row.defaults == 0 else 0.0)
@@ -188,6 +197,7 @@ def test_pd_analysis_with_boundary_grades_answers_strict_json(client, cells):
     assert finite_or_none(body)
     for row in body["results"]["calibration"]["grades"]:
         if row["mean_pd"] == 0.0 and row["defaults"] > 0:
-            assert row["status"] == "red" and row["binomial_pvalue"] == 0.0
+            assert row["status"] == "red"
+            assert row["binomial_pvalue"] == 0.0
         if row["mean_pd"] == 1.0:
             assert row["status"] is None

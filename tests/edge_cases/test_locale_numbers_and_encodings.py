@@ -90,7 +90,7 @@ def test_thousands_only_column_follows_decimal_comma_of_other_columns_with_a_war
 
 
 def test_thousands_like_column_in_decimal_point_file_is_not_read_silently(client):
-    # Before this warning, 12.500 became 12.5 here without a word (the 1000-fold error of the case).
+    # Without the warning, 12.500 became 12.5 here without a word: a 1000-fold error if it meant 12500.
     data = b"loan_id;exposure;pd;default_flag\nL1;1.234;0.1;0\nL2;980;0.2;1\nL3;12.500;0.3;0\n"
 
     upload = upload_bytes(client, "pd", "e2_point.csv", data)
@@ -256,5 +256,6 @@ def test_day_month_order_that_cannot_be_told_apart_is_refused_not_guessed(first,
     if first == second:
         assert parsed.error is None
     else:
-        assert parsed.error == "ambiguous" and parsed.days is None
+        assert parsed.error == "ambiguous"
+        assert parsed.days is None
     assert parse_date_text(f"{first:02d}/{second:02d}/{year % 100:02d}").error == "ambiguous"

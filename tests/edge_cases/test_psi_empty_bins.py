@@ -176,7 +176,7 @@ def test_stability_analysis_floors_empty_level_and_warns(client):
 
 
 def test_stability_analysis_reports_the_floor_it_used(client):
-    # The value depends on the floor; the case gives 1.202985 at 1e-6 by hand.
+    # The value depends on the floor. By hand it is 1.202985 at 1e-6.
     rows = (portfolio_rows(REFERENCE_COUNTS, "R", "2024-01-31")
             + portfolio_rows(CURRENT_COUNTS, "C", "2024-02-29"))
     dataset_id = upload_bytes(client, "pd", "periods.csv", csv_bytes(HEADER + ["snapshot_date"], rows))["dataset_id"]
@@ -212,7 +212,8 @@ def test_psi_and_csi_with_random_empty_bins_are_finite_and_flag_every_empty_bin(
         assert swapped.statistic == pytest.approx(result.statistic, rel=1e-12, abs=1e-15)
         for row, expected, actual in zip(result.bins, reference, current, strict=True):
             if expected == 0 and actual == 0:
-                assert row.flags == ("empty in both periods",) and row.contribution == 0.0
+                assert row.flags == ("empty in both periods",)
+                assert row.contribution == 0.0
             elif expected == 0:
                 assert "empty in reference" in row.flags
                 assert any(repr(row.label) in message for message in result.warnings)

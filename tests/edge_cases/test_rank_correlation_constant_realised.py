@@ -153,6 +153,7 @@ def test_lgd_back_tests_beside_the_correlations_never_return_nan(pairs):
         try:
             result = compute()
         except NotComputable as error:
-            assert error.reason and error.status
+            assert error.reason
+            assert error.status
             continue
         assert not raw_non_finite(result)

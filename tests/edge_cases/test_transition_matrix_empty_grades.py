@@ -66,7 +66,8 @@ def test_empty_grade_keeps_its_row_with_null_rates_in_master_scale_order(client)
     by_grade = {entry["grade"]: entry for entry in results["pooled"]["summary"]["by_grade"]}
     assert by_grade["2"]["default_rate"] == pytest.approx(0.25, rel=REL)
     assert by_grade["3"]["default_rate"] == pytest.approx(1 / 3, rel=REL)
-    assert by_grade["4"]["no_observations"] is True and by_grade["4"]["default_rate"] is None
+    assert by_grade["4"]["no_observations"] is True
+    assert by_grade["4"]["default_rate"] is None
     flags = {flag["flag"]: flag for flag in results["pooled"]["flags"]}
     assert flags["empty_grades"]["grades"] == ["4"]
     assert flags["default_state_rows"]["grades"] == ["D"]

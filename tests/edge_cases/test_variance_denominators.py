@@ -58,7 +58,8 @@ def finite_or_not_computable(compute):
     try:
         result = compute()
     except NotComputable as error:
-        assert error.reason and error.status
+        assert error.reason
+        assert error.status
         return None
     assert not raw_non_finite(result), raw_non_finite(result)
     return result
@@ -231,7 +232,8 @@ def test_heteroscedasticity_f_form_of_an_exact_auxiliary_fit_is_null_with_reason
                  white_test(np.array([0.0, 0.0, 0.28, 0.0]),
                             np.column_stack([np.ones(4), [0.1, 0.1, 0.3, 0.1]]), significance_level=0.05)):
         assert not raw_non_finite(test)
-        assert test.details["f_statistic"] is None and test.details["f_p_value"] is None
+        assert test.details["f_statistic"] is None
+        assert test.details["f_p_value"] is None
         assert "R-squared 1" in test.details["f_reason"]
         assert math.isfinite(test.statistic)
 

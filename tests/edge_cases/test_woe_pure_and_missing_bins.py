@@ -63,7 +63,8 @@ def test_pure_bin_adjusts_only_its_zero_count_and_keeps_other_bins_exact(client)
     assert [row["label"] for row in entry["bins"]] == ["(-inf, 10)", "[10, 20)", "[20, inf)", "Missing"]
     pure, middle, upper, missing = entry["bins"]
     # Totals stay 20 bads and 200 goods: the pure bin uses 0.5 bads in place of 0.
-    assert entry["total_events"] == 20 and entry["total_non_events"] == 200
+    assert entry["total_events"] == 20
+    assert entry["total_non_events"] == 200
     assert pure["woe"] == pytest.approx(math.log((0.5 / 20) / (50 / 200)), rel=REL)
     assert middle["woe"] == pytest.approx(0.0, abs=1e-15)
     assert upper["woe"] == pytest.approx(math.log(2), rel=REL)
@@ -72,14 +73,18 @@ def test_pure_bin_adjusts_only_its_zero_count_and_keeps_other_bins_exact(client)
     assert entry["iv_exact"] == pytest.approx(0.173287, abs=5e-7)
     _, iv = hand_woe([0, 10, 10, 0], [50, 100, 50, 0])
     assert entry["iv"] == pytest.approx(iv, rel=REL)
-    assert pure["pure"] is True and pure["flags"] == ["pure: no events"]
+    assert pure["pure"] is True
+    assert pure["flags"] == ["pure: no events"]
     assert pure["event_distribution"] == 0.0
-    assert missing["count"] == 0 and missing["woe"] is None and missing["flags"] == ["empty"]
+    assert missing["count"] == 0
+    assert missing["woe"] is None
+    assert missing["flags"] == ["empty"]
     assert entry["pure_bins"] == ["(-inf, 10)"]
     assert entry["adjustment"] == 0.5
     assert entry["woe_convention"].startswith("ln(%event / %non-event)")
     warning = next(item for item in body["results"]["warnings"] if item["code"] == "pure_bin")
-    assert "'(-inf, 10)'" in warning["message"] and warning["details"]["column"] == "x"
+    assert "'(-inf, 10)'" in warning["message"]
+    assert warning["details"]["column"] == "x"
 
 
 def test_bin_without_non_events_is_adjusted_the_same_way(client):
@@ -143,8 +148,10 @@ def test_pure_missing_bin_is_flagged_not_shown_as_neutral(client, method):
     entry = analyze(client, "woe", dataset_id=dataset_id, columns=["x"], method=method)["results"]["columns"]["x"]
 
     missing = entry["bins"][-1]
-    assert missing["label"] == "Missing" and missing["count"] == 30
-    assert missing["pure"] is True and missing["flags"] == ["pure: no events"]
+    assert missing["label"] == "Missing"
+    assert missing["count"] == 30
+    assert missing["pure"] is True
+    assert missing["flags"] == ["pure: no events"]
     assert missing["woe"] == pytest.approx(math.log((0.5 / 80) / (30 / 350)), rel=REL)
     regular = [row for row in entry["bins"] if not row["pure"]]
     assert entry["iv_exact"] == pytest.approx(sum(row["iv_bin"] for row in regular), rel=REL)
@@ -180,12 +187,16 @@ def test_woe_tables_with_random_pure_bins_are_finite_and_keep_other_bins_exact(c
 
     assert not raw_non_finite(result)
     woe, iv = hand_woe(events, non_events, adjustment)
-    assert result.total_events == sum(events) and result.total_non_events == sum(non_events)
+    assert result.total_events == sum(events)
+    assert result.total_non_events == sum(non_events)
     assert result.iv == pytest.approx(iv, rel=REL, abs=1e-15)
-    assert result.iv >= 0 and result.iv_exact >= -1e-15
+    assert result.iv >= 0
+    assert result.iv_exact >= -1e-15
     for row, bad, good, expected in zip(result.bins, events, non_events, woe, strict=True):
         if bad + good == 0:
-            assert row.woe is None and row.iv_bin == 0.0 and row.flags == ("empty",)
+            assert row.woe is None
+            assert row.iv_bin == 0.0
+            assert row.flags == ("empty",)
             continue
         assert row.woe == pytest.approx(expected, rel=REL, abs=1e-15)
         assert row.pure == (bad == 0 or good == 0)
@@ -225,7 +236,8 @@ def test_every_woe_table_of_the_api_is_finite_with_random_pure_bins(client, cell
     woe_body = analyze(client, "woe", dataset_id=dataset_id, columns=["x"], categorical_columns=["x"])
     pd_body = analyze(client, "pd", dataset_id=dataset_id, features=["x"])
 
-    assert finite_or_none(woe_body) and finite_or_none(pd_body)
+    assert finite_or_none(woe_body)
+    assert finite_or_none(pd_body)
     tables = [woe_body["results"]["columns"]["x"], pd_body["results"]["variable_importance"][0]]
     for table in tables:
         for row in table["bins"]:
