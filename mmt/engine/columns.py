@@ -23,6 +23,18 @@ import numpy as np
 from mmt.engine.base import Aggregates
 
 
+def _sorted(data: np.ndarray, keep: np.ndarray | None, in_place: bool = False) -> np.ndarray:
+    """The rows of ``data`` where ``keep`` is true, sorted; with ``in_place``, ``data`` itself may be sorted."""
+    if keep is not None:
+        chosen = data[keep]
+    elif in_place:
+        chosen = data
+    else:
+        chosen = np.array(data, copy=True)
+    chosen.sort()
+    return chosen
+
+
 @dataclass(frozen=True)
 class SortedColumn:
     """Present values of a column sorted, by outcome, plus the missing rows' counts."""
@@ -44,7 +56,8 @@ class SortedColumn:
     def build(cls, raw: np.ndarray, flag: np.ndarray | None) -> "SortedColumn":
         """Sort the values of one fetched column; ``flag`` is the fetched flag column or None.
 
-        Missing values arrive masked or, in float columns, as NaN.
+        Missing values arrive masked or, in float columns, as NaN. A writable
+        ``raw`` is sorted in place, so callers hand over a column they no longer need.
         """
         data = np.ma.getdata(raw)
         if data.dtype.kind not in "iubf":
@@ -57,27 +70,30 @@ class SortedColumn:
             absent = None
         if flag is None:
             empty = np.zeros(0, dtype=data.dtype)
-            values = np.sort(data if absent is None else data[~absent])
-            return cls(values, empty, empty, empty, 0 if absent is None else int(absent.sum()), 0, 0, 0)
+            return cls(_sorted(data, None if absent is None else ~absent), empty, empty, empty,
+                       0 if absent is None else int(absent.sum()), 0, 0, 0)
         flag_data = np.ma.getdata(flag)
         flag_mask = np.ma.getmaskarray(flag) if np.ma.isMaskedArray(flag) else np.zeros(flag_data.shape, dtype=bool)
         if flag_data.dtype.kind == "f":
             flag_mask = flag_mask | np.isnan(flag_data)
         is_event = ~flag_mask & (flag_data == 1)
         is_other = ~flag_mask & (flag_data != 1) & (flag_data != 0)
-        present = slice(None) if absent is None else ~absent
         empty = np.zeros(0, dtype=data.dtype)
         any_flag_missing = bool(flag_mask.any())
         any_other = bool(is_other.any())
 
         def pick(condition: np.ndarray) -> np.ndarray:
-            return np.sort(data[condition if absent is None else condition & ~absent])
+            return _sorted(data, condition if absent is None else condition & ~absent)
 
+        events = pick(is_event)
+        flag_missing = pick(flag_mask) if any_flag_missing else empty
+        flag_other = pick(is_other) if any_other else empty
+        # The subsets are taken, so a writable fetched column can now be sorted where it is.
         return cls(
-            values=np.sort(data[present]) if absent is not None else np.sort(data),
-            events=pick(is_event),
-            flag_missing=pick(flag_mask) if any_flag_missing else empty,
-            flag_other=pick(is_other) if any_other else empty,
+            values=_sorted(data, None if absent is None else ~absent, in_place=data.flags.writeable),
+            events=events,
+            flag_missing=flag_missing,
+            flag_other=flag_other,
             missing=0 if absent is None else int(absent.sum()),
             missing_events=0 if absent is None else int((absent & is_event).sum()),
             missing_flag_missing=0 if absent is None or not any_flag_missing else int((absent & flag_mask).sum()),

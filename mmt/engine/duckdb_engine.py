@@ -130,10 +130,12 @@ class DuckDBEngine(SQLEngine):
         through DuckDB so that their SQL semantics hold.
         """
         if not selection.filters:
-            wanted = list(dict.fromkeys([*columns, *selection.not_null]))
+            # Not-null rules on columns without nulls (the footer says so) need no read.
+            checked = [column for column in selection.not_null if _may_hold_nulls(selection.path, column)]
+            wanted = list(dict.fromkeys([*columns, *checked]))
             table = pq.read_table(selection.path, columns=wanted)
             keep = None
-            for column in selection.not_null:
+            for column in checked:
                 chunked = table.column(column)
                 if chunked.null_count:
                     valid = chunked.is_valid().to_numpy(zero_copy_only=False)
@@ -270,13 +272,30 @@ def _row_count(path: Any) -> int:
         return MAX_FETCH_VALUES
 
 
+def _may_hold_nulls(path: Any, column: str) -> bool:
+    """False when every row group's statistics of ``column`` count no null."""
+    try:
+        metadata = pq.ParquetFile(path).metadata
+        index = metadata.schema.to_arrow_schema().get_field_index(column)
+        if index < 0:
+            return True
+        for group in range(metadata.num_row_groups):
+            statistics = metadata.row_group(group).column(index).statistics
+            if statistics is None or not statistics.has_null_count or statistics.null_count > 0:
+                return True
+        return False
+    except (OSError, ValueError, KeyError):
+        return True
+
+
 def _to_numpy(chunked: Any) -> np.ndarray:
     """A column as NumPy; nulls become a mask (integers, booleans) or NaN (floats)."""
     import pyarrow as pa
 
-    array = chunked.combine_chunks() if hasattr(chunked, "combine_chunks") else chunked
-    if array.null_count == 0:
-        return array.to_numpy(zero_copy_only=False)
+    if chunked.null_count == 0:
+        # ChunkedArray.to_numpy concatenates the chunks in one copy.
+        return chunked.to_numpy()
+    array = chunked.combine_chunks()
     if pa.types.is_floating(array.type):
         return array.to_numpy(zero_copy_only=False)
     mask = array.is_null().to_numpy(zero_copy_only=False)

@@ -141,14 +141,15 @@ class RQJobRunner(JobRunner):
             return
         if status is None and (utc_now() - job.updated_at).total_seconds() < ENQUEUE_GRACE_SECONDS:
             return  # Recorded but not yet on the queue.
-        lost = status is None or any(word in status.lower() for word in ("failed", "stopped", "canceled"))
+        # "finished" too: RQ ran the function, but its final update of this row never landed.
+        lost = status is None or any(word in status.lower() for word in ("failed", "stopped", "canceled", "finished"))
         if lost:
             _mark_interrupted(job)
             LOGGER.info("job_id=%s rq_status=%s marked failed and retryable", job.id, status)
 
     def recover_interrupted(self, session: Session) -> int:
         stale = session.scalars(sa.select(Job).where(Job.state.in_(("queued", "running")))).all()
-        before = sum(1 for job in stale)
+        before = len(stale)
         for job in stale:
             self.refresh(session, job)
         recovered = sum(1 for job in stale if job.state == "failed")
