@@ -4,7 +4,7 @@ The file part is written straight to a staging file in the data folder while
 its SHA-256 is computed, so an upload of any size (up to
 ``MMT_MAX_UPLOAD_MB``) is never held in memory and is copied once. Files
 larger than ``MMT_ASYNC_UPLOAD_MB``, or sent with the form field
-``async=true``, are ingested as a background job: the answer is 202 with the
+``async=true``, are ingested as a background job, and the response is 202 with the
 job id.
 """
 

@@ -28,7 +28,7 @@ from mmt.storage.models import Job, utc_now
 LOGGER = logging.getLogger("mmt.jobs")
 
 QUEUE_NAME = "mmt"
-# Longest a job may run on an RQ worker before RQ stops it (seconds).
+# Maximum time in seconds a job may run on an RQ worker before RQ stops it.
 JOB_TIMEOUT_SECONDS = int(os.environ.get("MMT_JOB_TIMEOUT", str(6 * 3600)))
 # A job row younger than this may not have reached the RQ queue yet.
 ENQUEUE_GRACE_SECONDS = 30

@@ -1,6 +1,6 @@
 """Deciding when a request becomes a background job, and submitting it.
 
-An analysis runs as a job when the request says ``"async": true`` or when
+An analysis runs as a job when the request sets ``"async": true`` or when
 its datasets hold more rows than ``MMT_ASYNC_ROW_THRESHOLD`` (2,000,000 by
 default); an upload when the form field ``async`` is true or the file is
 larger than ``MMT_ASYNC_UPLOAD_MB`` (256 MB by default). ``"async": false``

@@ -31,7 +31,7 @@ _WORKER_LOCK = threading.Lock()
 
 
 def _worker_app():
-    """The application of an RQ worker process, created once from the environment."""
+    """Create once and return the application of an RQ worker process, configured from the environment."""
     global _WORKER_APP
     with _WORKER_LOCK:
         if _WORKER_APP is None:
