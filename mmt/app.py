@@ -18,6 +18,7 @@ from mmt.api.errors import register_error_handlers
 from mmt.api.json_provider import StrictJSONProvider
 from mmt.config import Settings, load_settings
 from mmt.logs import configure_logging
+from mmt.security import init_security
 from mmt.storage.db import Database, upgrade_database
 from mmt.storage.files import FileStore
 
@@ -75,6 +76,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     register_error_handlers(app)
     _register_request_log(app)
+    init_security(app, state)
     register_api(app)
     LOGGER.info("app started version=%s database=%s engine=%s profile=%s",
                 __version__, database.engine.url.get_backend_name(), settings.engine, settings.api_profile)

@@ -8,12 +8,15 @@ a running server when ``--url`` is given.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
+
+from mmt.security.cli import apikey
 
 SAMPLE_UPLOADS: tuple[tuple[str, str], ...] = (
     ("pd", "pd_germancredit.csv"),
@@ -66,18 +69,26 @@ class Client:
             if files:
                 form = dict(data or {})
                 form.update({name: (handle, filename) for name, (filename, handle) in files.items()})
-                response = self._test_client.open(path, method=method, data=form, content_type="multipart/form-data")
+                response = self._test_client.open(path, method=method, data=form, content_type="multipart/form-data",
+                                                  headers=_key_header())
             else:
-                response = self._test_client.open(path, method=method, json=json_body)
+                response = self._test_client.open(path, method=method, json=json_body, headers=_key_header())
             return response.status_code, response.get_json(silent=True) or {}
         import requests
 
-        response = requests.request(method, self.url + path, json=json_body, files=files, data=data, timeout=3600)
+        response = requests.request(method, self.url + path, json=json_body, files=files, data=data, timeout=3600,
+                                    headers=_key_header())
         try:
             body = response.json()
         except ValueError:
             body = {"error": response.text[:500]}
         return response.status_code, body
+
+
+def _key_header() -> dict[str, str]:
+    """The API key from ``MMT_API_KEY``, for servers with access control on."""
+    key = os.environ.get("MMT_API_KEY", "").strip()
+    return {"X-API-Key": key} if key else {}
 
 
 def _fail(status: int, body: dict) -> None:
@@ -312,6 +323,9 @@ def demo(data_dir: Path | None, serve_after: bool) -> None:
     click.echo(f"dashboard: {base}/   summary: {base}/api/summary   results: {base}/api/analyses   API: {base}/api/openapi.json")
     if serve_after:
         app.run(host=settings.host, port=settings.port, threaded=True)
+
+
+main.add_command(apikey)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 import pydantic
-from flask import Flask, g, jsonify
+import sqlalchemy as sa
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from mmt.errors import MMTError
@@ -31,6 +32,10 @@ HTTP_CODES = {
     422: "invalid_data",
     429: "rate_limited",
 }
+
+# Texts of driver errors that say "try again later" rather than "this request is wrong".
+TRANSIENT_DATABASE_ERRORS = ("database is locked", "database is busy", "could not serialize access",
+                             "deadlock detected", "lock timeout", "canceling statement due to lock timeout")
 
 
 def error_response(status: int, message: str, code: str, details: Any = None):
@@ -74,12 +79,38 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_error: RequestEntityTooLarge):
-        limit_mb = app.config.get("MAX_CONTENT_LENGTH", 0) // (1024 * 1024)
+        limit_mb = (request.max_content_length or 0) // (1024 * 1024)
+        if request.mimetype != "multipart/form-data":
+            return error_response(413, f"The request body is larger than the limit of {limit_mb} MB.",
+                                  "payload_too_large", {"limit_mb": limit_mb})
         message = (
             f"The upload is larger than the limit of {limit_mb} MB. "
             "Split the file or raise MMT_MAX_UPLOAD_MB."
         )
         return error_response(413, message, "payload_too_large", {"limit_mb": limit_mb})
+
+    @app.errorhandler(OverflowError)
+    def _overflow(error: OverflowError):
+        # sqlite3 cannot bind an integer beyond 64 bits, and only request values get that far.
+        if "too large to convert to SQLite INTEGER" not in str(error):
+            return _unexpected(error)
+        return error_response(400, "A number in the request is too large to be an id or a count.", "number_out_of_range")
+
+    @app.errorhandler(sa.exc.DataError)
+    def _data_error(error: sa.exc.DataError):
+        if "out of range" not in str(getattr(error, "orig", "")):
+            return _unexpected(error)
+        return error_response(400, "A number in the request is too large to be an id or a count.", "number_out_of_range")
+
+    @app.errorhandler(sa.exc.OperationalError)
+    def _database_busy(error: sa.exc.OperationalError):
+        text = str(getattr(error, "orig", error)).lower()
+        if not any(sign in text for sign in TRANSIENT_DATABASE_ERRORS):
+            return _unexpected(error)
+        LOGGER.warning("request_id=%s database busy: %s", getattr(g, "request_id", "-"), type(error.orig).__name__)
+        response = error_response(503, "The database is busy. Retry in a few seconds.", "database_busy")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mmt.errors import ValidationError
+from mmt.storage.db import lock_for_writing
 from mmt.storage.models import ThresholdChange, UserThreshold
 from mmt.thresholds import DEFAULTS, SPECS, SPECS_BY_KEY
 
@@ -98,9 +99,8 @@ def _check_order(values: dict[str, float]) -> None:
 def save_thresholds(session: Session, payload: Any, changed_by: str | None = None) -> tuple[dict[str, float], dict[str, dict]]:
     """Validate and store threshold changes; return the values in force and what changed."""
     changes = validate_changes(payload)
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise concurrent threshold changes so that the pair checks see committed values.
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(734501)"))
+    # Serialise concurrent changes: the pair checks and the history's old values must see committed values.
+    lock_for_writing(session, 734501)
     values = current_thresholds(session)
     merged = {**values, **changes}
     _check_order(merged)

@@ -59,11 +59,46 @@ def upgrade_database(engine: sa.Engine, lock_path: Path) -> None:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             config = alembic_config(engine.url.render_as_string(hide_password=False))
-            with engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    # Rebuilding a table drops the old one; with foreign keys on, SQLite
+                    # would cascade that drop into the rows that reference it.
+                    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                    connection.commit()
+                try:
+                    with connection.begin():
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        connection.commit()
+                        if broken:
+                            raise RuntimeError(f"Migration left {len(broken)} rows with a dangling foreign key.")
+                finally:
+                    if sqlite:
+                        connection.rollback()
+                        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        connection.commit()
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def lock_for_writing(session: Session, key: int) -> None:
+    """Serialise read-modify-write transactions that share ``key`` until the session commits.
+
+    On PostgreSQL this takes a transaction-scoped advisory lock. SQLite has a
+    single writer; the driver opens the transaction only at the first write,
+    so values read before it could already be stale. ``BEGIN IMMEDIATE`` takes
+    the write lock before reading (waiting up to the busy timeout).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif dialect == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        if not raw.in_transaction:
+            session.execute(sa.text("BEGIN IMMEDIATE"))
 
 
 class Database:

@@ -21,6 +21,8 @@ class Dataset(Base):
     """An uploaded file: its original bytes, metadata and a normalised Parquet copy."""
 
     __tablename__ = "datasets"
+    # Ids are never reused on SQLite, so a deleted row's id cannot name a new one (migration 0002).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model_type: Mapped[str] = mapped_column(sa.String(32), index=True)
@@ -56,6 +58,8 @@ class AnalysisResult(Base):
     """A stored analysis: its inputs, parameters, thresholds and results."""
 
     __tablename__ = "analysis_results"
+    # Ids are never reused on SQLite, so a deleted row's id cannot name a new one (migration 0002).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     analysis_type: Mapped[str] = mapped_column(sa.String(32), index=True)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from mmt.storage.models import Base
+import mmt.security.models  # noqa: F401,E402  (api_keys and audit_events join Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata
