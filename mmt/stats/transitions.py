@@ -20,8 +20,9 @@ Conventions, following the ECB migration matrix:
 * ``N_i`` is the number of obligors in performing grade ``i`` at the start,
   exits and defaults included, and ``p_ij = N_ij / N_i``. So per grade
   stability + upgrade + downgrade + default + exit rates add up to one.
-* Default states are absorbing: they are columns for every scale, and rows
-  only for obligors observed in default at both dates, reported separately
+* Default states are absorbing: they are columns and rows for every scale.
+  Their row rates are 1 on the state itself by definition; the counts in the
+  row are obligors observed in default at both dates, reported separately
   and left out of every statistic.
 * Grades with no obligor at the start keep their row, with counts 0 and rates
   ``None``.
@@ -112,13 +113,24 @@ class TransitionCounts:
     @property
     def default_rows(self) -> tuple[str, ...]:
         """Default states that have a row because obligors started in them."""
-        return tuple(label for label in self.row_labels if label in self.default_states)
+        totals = self.row_totals
+        return tuple(
+            label
+            for label, total in zip(self.row_labels, totals)
+            if label in self.default_states and total > 0
+        )
 
     def row_rates(self) -> list[list[float | None]]:
-        """Return ``N_ij / N_i`` per row, ``None`` for every cell of an empty row."""
+        """Return ``N_ij / N_i`` per row, ``None`` for every cell of an empty row.
+
+        A default state's row is absorbing by definition: 1 on the state itself
+        and 0 elsewhere, whatever was observed.
+        """
         rates: list[list[float | None]] = []
-        for row, total in zip(self.counts, self.row_totals):
-            if total == 0:
+        for label, row, total in zip(self.row_labels, self.counts, self.row_totals):
+            if label in self.default_states:
+                rates.append([1.0 if column == label else 0.0 for column in self.column_labels])
+            elif total == 0:
                 rates.append([None] * len(self.column_labels))
             else:
                 rates.append([float(count) / float(total) for count in row])
@@ -267,12 +279,9 @@ def transition_counts(
         ).reshape(cells.shape)
 
     totals = cells.sum(axis=1)
-    kept_rows = list(range(len(performing)))
-    kept_rows += [
-        len(performing) + offset
-        for offset in range(len(ordered_defaults))
-        if totals[len(performing) + offset] > 0
-    ]
+    # Default rows are kept even when no obligor starts in default: the state
+    # is absorbing by definition, so its row is known without observations.
+    kept_rows = list(range(len(performing) + len(ordered_defaults)))
     if totals[-1] > 0:
         kept_rows.append(len(row_candidates) - 1)
     return TransitionCounts(

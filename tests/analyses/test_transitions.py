@@ -82,9 +82,11 @@ def test_histories_period_matrices_equal_crosstab(histories, histories_result):
         expected = reference_crosstab(reference_pairs(histories, start_date, end_date), GRADES, columns)
         assert block["from_period"] == start_date
         assert block["to_period"] == end_date
-        assert block["matrix"]["rows"] == GRADES
+        # Rows: the performing grades, then the absorbing default row (no obligor starts there).
+        assert block["matrix"]["rows"] == GRADES + ["D"]
         assert block["matrix"]["columns"] == columns
-        assert block["matrix"]["counts"] == expected.to_numpy().tolist()
+        assert block["matrix"]["counts"][: len(GRADES)] == expected.to_numpy().tolist()
+        assert block["matrix"]["counts"][len(GRADES)] == [0] * len(columns)
 
 
 def test_histories_pooled_matrix_equals_crosstab(histories, histories_result):
@@ -94,7 +96,8 @@ def test_histories_pooled_matrix_equals_crosstab(histories, histories_result):
 
     pooled = histories_result["pooled"]
 
-    assert pooled["matrix"]["counts"] == expected.to_numpy().tolist()
+    assert pooled["matrix"]["counts"][: len(GRADES)] == expected.to_numpy().tolist()
+    assert pooled["matrix"]["row_rates"][len(GRADES)] == [0.0] * len(GRADES) + [1.0, 0.0]
     assert pooled["pairs_of_periods"] == 5
     assert pooled["from_period"] == "2019-12-31"
     assert pooled["to_period"] == "2024-12-31"
@@ -245,7 +248,7 @@ def test_histories_original_keys(histories, histories_result):
 
     matrix = histories_result["transition_matrix"]
 
-    assert list(matrix) == GRADES
+    assert list(matrix) == GRADES + ["D"]
     assert list(matrix["3"]) == GRADES + ["D", "Exit"]
     assert matrix["4"]["5"] == pytest.approx(rates.loc["4", "5"], rel=REL)
     assert histories_result["unique_ratings"] == histories["rating"].nunique()
@@ -300,7 +303,7 @@ def test_periods_option_selects_dates(histories):
 
     assert len(result["periods"]) == 1
     assert result["parameters"]["periods_used"] == ["2022-12-31", "2024-12-31"]
-    assert result["pooled"]["matrix"]["counts"] == expected.to_numpy().tolist()
+    assert result["pooled"]["matrix"]["counts"][: len(GRADES)] == expected.to_numpy().tolist()
     assert result["rate_change_tests"] == []
 
 
@@ -371,7 +374,9 @@ def test_original_lists_equal_crosstab(original_frame):
         None,
     )
 
-    assert result["pooled"]["matrix"]["counts"] == expected.to_numpy().tolist()
+    counts = result["pooled"]["matrix"]["counts"]
+    assert counts[: len(expected)] == expected.to_numpy().tolist()
+    assert all(count == 0 for row in counts[len(expected):] for count in row)
     assert result["total_transitions"] == len(merged)
     assert result["stability_rate"] == pytest.approx(
         (merged["TTCReportingRating_start"] == merged["TTCReportingRating_end"]).mean(), rel=REL

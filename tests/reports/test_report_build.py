@@ -187,6 +187,10 @@ def test_transition_heatmap_counts_match_pandas(transition_frame, transition_res
     starts = pd.concat([frame[(frame["snapshot_date"] == start) & (frame["rating"] != "D")] for start in dates[:-1]])
     totals = starts["rating"].value_counts()
     for row_index, grade_from in enumerate(heatmap["y"]):
+        if grade_from == "D":
+            # Absorbing by definition: 1 on D itself.
+            assert heatmap["z"][row_index] == [1.0 if grade_to == "D" else 0.0 for grade_to in heatmap["x"]]
+            continue
         for column_index, grade_to in enumerate(heatmap["x"]):
             if grade_to == "Exit":
                 continue

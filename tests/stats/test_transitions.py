@@ -371,9 +371,12 @@ def test_exits_and_new_obligors():
     counts = transition_counts(starts, ends, ["1", "2", "D"], default_states=["D"])
     summary = migration_summary(counts)
 
-    assert counts.row_labels == ("1", "2", NEW)
+    assert counts.row_labels == ("1", "2", "D", NEW)
     assert counts.column_labels == ("1", "2", "D", EXIT)
-    assert counts.counts.tolist() == [[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0]]
+    assert counts.counts.tolist() == [[1, 0, 0, 1], [0, 1, 1, 0], [0, 0, 0, 0], [1, 1, 0, 0]]
+    # The default row is absorbing by definition even with no obligor starting in default.
+    assert counts.row_rates()[2] == [0.0, 0.0, 1.0, 0.0]
+    assert counts.default_rows == ()
     assert summary.new_obligors == 2
     assert summary.total.exited == 1
     assert summary.grades[0].rate("exit") == pytest.approx(0.5, rel=REL)
@@ -386,8 +389,8 @@ def test_exits_dropped_when_not_counted():
     counts = transition_counts(starts, ends, ["1", "2", "D"], default_states=["D"], include_exits=False)
 
     assert counts.column_labels == ("1", "2", "D")
-    assert counts.row_labels == ("1", "2")
-    assert counts.counts.tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert counts.row_labels == ("1", "2", "D")
+    assert counts.counts.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
     assert counts.exits_dropped == 1
     assert counts.new_dropped == 1
 
@@ -544,7 +547,10 @@ def test_rates_bounded_and_rows_sum_to_one(pairs):
     counts = transition_counts([p[0] for p in pairs], [p[1] for p in pairs], SCALE, default_states=["D"])
     summary = migration_summary(counts)
 
-    for row, total in zip(counts.row_rates(), counts.row_totals):
+    for label, row, total in zip(counts.row_labels, counts.row_rates(), counts.row_totals):
+        if label == "D":
+            assert row == [1.0 if column == "D" else 0.0 for column in counts.column_labels]
+            continue
         if total == 0:
             assert row == [None] * len(counts.column_labels)
             continue
