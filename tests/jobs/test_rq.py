@@ -67,7 +67,7 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def _follow(base: str, status_url: str, timeout: float = 180.0) -> dict:
+def _follow(base: str, status_url: str, timeout: float = 420.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body = requests.get(base + status_url, timeout=10).json()
@@ -84,10 +84,10 @@ def server_and_worker(redis_db, tmp_path):
     server = _start(["serve", "--host", "127.0.0.1", "--port", str(port)], environment, tmp_path / "server.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             try:
-                if requests.get(base + "/api/health", timeout=2).status_code == 200:
+                if requests.get(base + "/api/health", timeout=10).status_code == 200:
                     break
             except requests.ConnectionError:
                 pass
@@ -107,13 +107,13 @@ def test_upload_and_analysis_jobs_run_on_an_rq_worker(server_and_worker):
     base, tmp_path = server_and_worker
     with open(DATA / "pd_lendingclub.csv", "rb") as handle:
         accepted = requests.post(base + "/api/upload/pd", files={"file": ("pd_lendingclub.csv", handle)},
-                                 data={"async": "true"}, timeout=60)
+                                 data={"async": "true"}, timeout=180)
     assert accepted.status_code == 202, accepted.text
     job = _follow(base, accepted.json()["status_url"])
     assert job["state"] == "completed", (job, (tmp_path / "worker.log").read_text()[-3000:])
     dataset_id = job["dataset_id"]
 
-    accepted = requests.post(base + "/api/analyze/pd", json={"dataset_id": dataset_id, "async": True}, timeout=60)
+    accepted = requests.post(base + "/api/analyze/pd", json={"dataset_id": dataset_id, "async": True}, timeout=180)
     assert accepted.status_code == 202
     job = _follow(base, accepted.json()["status_url"])
     assert job["state"] == "completed" and job["progress"] == 100.0, job
