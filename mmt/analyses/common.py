@@ -19,3 +19,21 @@ def not_computable_entry(error: NotComputable, **extra: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"value": None, "status": error.status, "reason": error.reason}
     entry.update(extra)
     return entry
+
+
+def grouped_warnings(code: str, subject: str, messages: list[str] | tuple[str, ...], *,
+                     limit: int = 3, **details: Any) -> list[dict[str, Any]]:
+    """Turn per-bin messages into warnings, one per message up to ``limit``, else one summary.
+
+    A feature with hundreds of empty bins would otherwise bury the other
+    warnings of the analysis.
+    """
+    messages = list(messages)
+    if len(messages) <= limit:
+        return [{"code": code, "message": f"{subject}: {message}", "details": dict(details)} for message in messages]
+    shown = "; ".join(messages[:limit])
+    return [{
+        "code": code,
+        "message": f"{subject}: {len(messages)} bins flagged, for example: {shown}.",
+        "details": {**details, "count": len(messages), "messages": messages[:100]},
+    }]

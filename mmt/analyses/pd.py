@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mmt.analyses.common import metric_entry, not_computable_entry
+from mmt.analyses.common import grouped_warnings, metric_entry, not_computable_entry
 from mmt.analyses.pd_features import feature_stability_and_importance
 from mmt.engine.base import Engine, Grouping, Selection
 from mmt.engine.prefetch import PrefetchingEngine
@@ -433,7 +433,7 @@ def _stability(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     section["psi"] = {**psi.to_dict(), "value": psi.statistic, "status": psi_status, "column": inputs.score_column,
                       "edges": edges.tolist(), "binning": "reference quantiles, right-closed bins"}
     statuses.append({"metric": "stability.psi", "value": psi.statistic, "status": psi_status})
-    warnings.extend(_warning("psi_floor", message) for message in psi.warnings)
+    warnings.extend(grouped_warnings("psi_floor", f"PSI of {inputs.score_column}", psi.warnings, column=inputs.score_column))
     if inputs.grade_column is not None:
         section["grade_psi"] = _grade_psi(inputs, statuses, warnings)
     if inputs.snapshot_column is not None:
@@ -465,8 +465,7 @@ def _grade_psi(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     psi = calculate_psi([reference_map.get(level, 0.0) for level in order], [current_map.get(level, 0.0) for level in order], labels)
     status = status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])
     statuses.append({"metric": "stability.grade_psi", "value": psi.statistic, "status": status})
-    warnings.extend(_warning("psi_floor", f"Grade PSI: {message}", column=inputs.grade_column)
-                    for message in psi.warnings)
+    warnings.extend(grouped_warnings("psi_floor", "Grade PSI", psi.warnings, column=inputs.grade_column))
     return {**psi.to_dict(), "value": psi.statistic, "status": status, "column": inputs.grade_column}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mmt.analyses.common import grouped_warnings
 from mmt.engine.base import Selection
 from mmt.stats import NotComputable
 from mmt.stats.binning import MISSING_LABEL, bin_labels
@@ -107,8 +108,7 @@ def _feature_csi(inputs: Any, feature: str, kind: str, statuses: list, warnings:
     status = status_lower_is_better(result.statistic, thresholds["csi_threshold"], thresholds["csi_red_threshold"])
     statuses.append({"metric": f"stability.csi[{feature}]", "value": result.statistic, "status": status})
     entry = {**result.to_dict(), "value": result.statistic, "status": status, "binning": binning}
-    warnings.extend({"code": "psi_floor", "message": f"Feature {feature}: {message}", "details": {"feature": feature}}
-                    for message in result.warnings)
+    warnings.extend(grouped_warnings("psi_floor", f"CSI of feature {feature}", result.warnings, feature=feature))
     if unseen_levels:
         entry["unseen_levels"] = unseen_levels
         warnings.append({"code": "unseen_levels", "message": f"Feature {feature}: levels not seen in the reference period: "
@@ -148,6 +148,5 @@ def _feature_iv(inputs: Any, feature: str, kind: str, warnings: list) -> dict[st
         return {"feature": feature, "kind": kind, "iv": None, "status": error.status, "reason": error.reason}
     entry = {"feature": feature, "kind": kind, **result.to_dict(), "binning": binning}
     entry["iv"] = result.iv
-    for message in result.warnings:
-        warnings.append({"code": "woe_pure_bin", "message": f"Feature {feature}: {message}", "details": {"feature": feature}})
+    warnings.extend(grouped_warnings("woe_pure_bin", f"WOE of feature {feature}", result.warnings, feature=feature))
     return entry

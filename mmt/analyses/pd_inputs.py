@@ -83,6 +83,9 @@ def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDA
     grade_column = "rating" if "rating" in columns else None
     snapshot_column = "snapshot_date" if "snapshot_date" in columns else None
     features, kinds = _features(schema, request, score_column)
+    identifier_warnings: list[dict[str, Any]] = []
+    if request.features is None:
+        features, identifier_warnings = _drop_identifiers(engine, Selection(path), features, kinds)
 
     current = Selection(path).with_not_null(score_column, "default_flag")
     segment_column = request.segment_column or ("segment" if "segment" in columns else None)
@@ -167,8 +170,41 @@ def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDA
         max_curve_points=request.max_curve_points,
         include_variable_importance=request.include_variable_importance,
         reference_description=description,
+        warnings=identifier_warnings,
     )
     return inputs, reference_dataset
+
+
+# A text column with more distinct values than this, most of them used once,
+# is an identifier (customer or contract number), not a characteristic.
+IDENTIFIER_MIN_LEVELS = 50
+IDENTIFIER_DISTINCT_SHARE = 0.5
+
+
+def _drop_identifiers(engine: Engine, selection: Selection, features: list[str],
+                      kinds: dict[str, str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Leave out text features that look like identifiers, with one warning for them all."""
+    kept, dropped = [], []
+    for feature in features:
+        if kinds.get(feature) != "categorical":
+            kept.append(feature)
+            continue
+        profile = engine.column_profile(selection, feature)
+        distinct, present = profile["distinct_estimate"], profile["non_missing"]
+        if distinct > IDENTIFIER_MIN_LEVELS and distinct >= IDENTIFIER_DISTINCT_SHARE * max(present, 1):
+            dropped.append({"feature": feature, "distinct_values": distinct, "rows": present})
+        else:
+            kept.append(feature)
+    if not dropped:
+        return kept, []
+    names = ", ".join(item["feature"] for item in dropped)
+    warning = {
+        "code": "identifier_columns_skipped",
+        "message": f"Left out of CSI and IV because nearly every row has its own value, as an identifier has: {names}. "
+                   "Map such a column to obligor_id, or name it in the features option to analyse it anyway.",
+        "details": {"columns": dropped},
+    }
+    return kept, [warning]
 
 
 def _features(schema: pa.Schema, request: PDAnalyzeRequest, score_column: str) -> tuple[list[str], dict[str, str]]:

@@ -147,3 +147,25 @@ def test_pd_original_mmt_files_complete(client, upload):
     frame = pd.read_csv(DATA / "mmt_original/Data_PD_Model.csv")
     frame.columns = [column.strip() for column in frame.columns]
     assert results["discrimination"]["auc"]["value"] == pytest.approx(roc_auc_score(frame["Def_Flag"], frame["PD_1_YR"]), rel=REL)
+
+
+def test_pd_identifier_column_left_out_of_csi_and_iv(client):
+    import io
+
+    frame = pd.read_csv(DATA / "pd_germancredit.csv")
+    frame["KUNDEN_NR"] = [f"K{index:05d}" for index in range(len(frame))]
+    upload = client.post("/api/upload/pd", data={"file": (io.BytesIO(frame.to_csv(index=False).encode()), "ids.csv")},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 200, upload.get_json()
+    results = client.post("/api/analyze/pd", json={"dataset_id": upload.get_json()["dataset_id"]}).get_json()["results"]
+    assert "KUNDEN_NR" not in results["stability"]["csi"]
+    assert "KUNDEN_NR" not in {item["feature"] for item in results["variable_importance"]}
+    skipped = [warning for warning in results["warnings"] if warning["code"] == "identifier_columns_skipped"]
+    assert len(skipped) == 1
+    assert "KUNDEN_NR" in skipped[0]["message"]
+    # Naming the column explicitly analyses it anyway.
+    explicit = client.post("/api/analyze/pd", json={"dataset_id": upload.get_json()["dataset_id"],
+                                                    "features": ["KUNDEN_NR", "purpose"]}).get_json()["results"]
+    assert "KUNDEN_NR" in explicit["stability"]["csi"]
+    flagged = [warning for warning in explicit["warnings"] if warning["code"] == "psi_floor"]
+    assert len(flagged) <= 3
