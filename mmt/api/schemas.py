@@ -173,9 +173,12 @@ class ThresholdHistoryResponse(BaseModel):
 
 
 class SummaryResponse(BaseModel):
+    """Counts, the latest result per type and per dataset, and every amber or red figure."""
+
     success: bool = True
     counts: dict[str, Any]
     latest: dict[str, Any]
+    latest_by_dataset: list[dict[str, Any]] = []
     breaches: list[dict[str, Any]]
     thresholds: dict[str, float]
 
