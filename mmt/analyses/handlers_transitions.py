@@ -12,6 +12,7 @@ from mmt.analyses.transitions import TransitionOptions, analyze_rating_transitio
 from mmt.api.schemas import AnalyzeBase
 from mmt.errors import ValidationError
 from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.datasets import latest_dataset
 
 
 class TransitionAnalyzeRequest(AnalyzeBase, TransitionOptions):
@@ -32,7 +33,12 @@ def handle_rating_transition(state: Any, session, payload: dict[str, Any], thres
     arrays_given = request.previous_ratings is not None or request.current_ratings is not None
     reference = None
     if not arrays_given or request.chosen_dataset_id() is not None:
-        dataset = resolve_dataset(session, request.chosen_dataset_id(), ("ratings", "pd", "pd_baseline"), label="rating transition")
+        dataset_id = request.chosen_dataset_id()
+        if dataset_id is None and latest_dataset(session, ("ratings",)) is not None:
+            # A rating history is what this analysis is for; PD extracts only when there is none.
+            dataset = resolve_dataset(session, None, ("ratings",), label="rating transition")
+        else:
+            dataset = resolve_dataset(session, dataset_id, ("ratings", "pd", "pd_baseline"), label="rating transition")
         frame = read_frame(state, dataset)
         if request.reference_dataset_id is not None:
             reference = resolve_dataset(session, request.reference_dataset_id, ("ratings", "pd", "pd_baseline"),

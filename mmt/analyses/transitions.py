@@ -184,6 +184,14 @@ def analyze_rating_transitions(
     rate_changes = _rate_change_tests(period_counts, limits)
 
     warnings += _data_warnings(pooled_counts, pooled, limits)
+    original = _original_keys(pooled_counts, labels, options.significant_migration_rate)
+    if original["total_transitions"] == 0:
+        # Every obligor exited or appeared: a stability rate of 0 would read as "all migrated".
+        original["stability_rate"] = None
+        warnings.append(
+            "No obligor has a rating at two consecutive dates, so no transition can be observed and the "
+            "stability rate is null. Check that the obligor ids match between the snapshots."
+        )
     results = {
         "grade_order": order,
         "default_states": defaults,
@@ -191,7 +199,7 @@ def analyze_rating_transitions(
         "periods": periods,
         "pooled": pooled,
         "rate_change_tests": rate_changes,
-        **_original_keys(pooled_counts, labels, options.significant_migration_rate),
+        **original,
         "parameters": {
             **options.model_dump(exclude={"previous_ratings", "current_ratings"}),
             "input": "ratings_lists" if frame is None else "dataset",
@@ -386,9 +394,13 @@ def _select_periods(available: list[pd.Timestamp], requested: list[str] | None) 
 
 
 def _grade_order(labels: list[str], options: TransitionOptions) -> GradeOrder:
-    order = resolve_grade_order(
-        labels, custom_order=options.grade_order, default_states=options.default_states
-    )
+    try:
+        order = resolve_grade_order(
+            labels, custom_order=options.grade_order, default_states=options.default_states
+        )
+    except ValueError as error:
+        # A blank or repeated grade in the requested order is the request's fault.
+        raise ValidationError(str(error), code="invalid_grade_order", status=400) from None
     if order.default_states or options.default_states is not None:
         return order
     # Every matrix gets a default column, so that "no defaults" is visible.

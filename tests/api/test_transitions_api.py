@@ -68,3 +68,23 @@ def test_transitions_unequal_arrays_rejected(client):
     response = client.post("/api/analyze/rating_transition", json={"previous_ratings": ["A"], "current_ratings": ["A", "B"]})
     assert response.status_code == 422
     assert "1" in response.get_json()["error"] and "2" in response.get_json()["error"]
+
+
+def test_transitions_without_common_obligors_give_null_stability(client):
+    import io
+
+    csv = "obligor_id,snapshot_date,rating\nA,2023-12-31,1\nB,2023-12-31,2\nC,2024-12-31,1\nD,2024-12-31,2\n"
+    upload = client.post("/api/upload/ratings", data={"file": (io.BytesIO(csv.encode()), "r.csv")},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 200, upload.get_json()
+    results = client.post("/api/analyze/rating_transition", json={}).get_json()["results"]
+    assert results["total_transitions"] == 0
+    assert results["stability_rate"] is None
+    assert any("No obligor has a rating at two consecutive dates" in warning for warning in results["warnings"])
+
+
+def test_transitions_default_to_the_latest_rating_history(client, upload):
+    history = upload("ratings", "rating_transitions.csv").get_json()["dataset_id"]
+    upload("pd", "pd_germancredit.csv")
+    results = client.post("/api/analyze/rating_transition", json={}).get_json()["results"]
+    assert results["dataset"]["id"] == history
