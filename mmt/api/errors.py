@@ -8,6 +8,7 @@ with a generic 500 message: no stack trace, SQL or path reaches the client.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
@@ -63,6 +64,21 @@ def pydantic_details(error: pydantic.ValidationError) -> dict[str, Any]:
     return {"fields": fields}
 
 
+def _accepted_fields(model_name: str) -> list[str]:
+    """Field names (and aliases) of the request model called ``model_name``, if it is one of ours."""
+    from mmt.api import schemas
+    from mmt.services.analyses import REQUEST_MODELS
+
+    candidates = [*REQUEST_MODELS.values(), *(getattr(schemas, name) for name in dir(schemas))]
+    for model in candidates:
+        if isinstance(model, type) and issubclass(model, pydantic.BaseModel) and model.__name__ == model_name:
+            names = []
+            for name, field in model.model_fields.items():
+                names.append(field.alias or name)
+            return sorted(set(names))
+    return []
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
@@ -75,6 +91,16 @@ def register_error_handlers(app: Flask) -> None:
         details = pydantic_details(error)
         first = details["fields"][0] if details["fields"] else {"field": "(body)", "message": "invalid"}
         message = f"Invalid request: {first['field']}: {first['message']}."
+        unknown = [item for item in error.errors(include_url=False) if item.get("type") == "extra_forbidden"]
+        accepted = _accepted_fields(error.title)
+        if unknown and accepted:
+            names = [".".join(str(part) for part in item.get("loc", ())) for item in unknown]
+            hints = []
+            for name in names:
+                close = difflib.get_close_matches(name, accepted, n=1)
+                hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+            message = f"Unknown option {', '.join(hints)}. Accepted options: {', '.join(accepted)}."
+            details["accepted"] = accepted
         return error_response(400, message, "invalid_request", details)
 
     @app.errorhandler(RequestEntityTooLarge)

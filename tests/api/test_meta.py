@@ -80,3 +80,9 @@ def test_strict_json_provider_replaces_non_finite(app):
     with app.app_context():
         text = app.json.dumps({"a": float("nan"), "b": [float("inf"), 1.5]})
     assert json.loads(text) == {"a": None, "b": [None, 1.5]}
+
+
+def test_misspelt_option_suggests_the_accepted_name(client):
+    body = client.post("/api/analyze/pd", json={"dataset_id": 1, "n_bin": 5}).get_json()
+    assert body["error"].startswith("Unknown option n_bin (did you mean n_bins?)")
+    assert "n_bins" in body["details"]["accepted"]
