@@ -7,8 +7,10 @@ a running server when ``--url`` is given.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -274,17 +276,34 @@ def report(result_id: int, report_format: str, output: Path) -> None:
 @click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of the sample files (default: the repository's data/).")
 @click.option("--serve/--no-serve", "serve_after", default=True, help="Serve the API after loading (default: serve).")
-def demo(data_dir: Path | None, serve_after: bool) -> None:
-    """Load the bundled sample data, run every analysis and serve the API."""
+@click.option("--host", default=None, help="Interface to serve on (default HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port to serve on (default PORT or 5000).")
+def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int | None) -> None:
+    """Load the bundled sample data, run every analysis and serve the API.
+
+    Sample files already stored (same SHA-256 and type) are not uploaded again,
+    so a second run reuses the data of the first and only adds new results.
+    """
     from mmt import create_app
+    from mmt.storage.models import Dataset
 
     data_dir = data_dir or Path(__file__).resolve().parents[1] / "data"
     app = create_app()
     settings = app.extensions["mmt"].settings
+    host, port = host or settings.host, port or settings.port
+    if serve_after:
+        _check_port_free(host, port)
     client = app.test_client()
+    with app.extensions["mmt"].database.session() as session:
+        stored = {(row.sha256, row.model_type): row.id for row in session.query(Dataset).order_by(Dataset.id)}
     uploaded: list[tuple[str, int, str]] = []
     for model_type, relative in SAMPLE_UPLOADS:
         path = data_dir / relative
+        existing = stored.get((hashlib.sha256(path.read_bytes()).hexdigest(), model_type))
+        if existing is not None:
+            uploaded.append((model_type, existing, relative))
+            click.echo(f"{relative} is already stored as dataset {existing}")
+            continue
         with open(path, "rb") as handle:
             response = client.post(f"/api/upload/{model_type}", data={"file": (handle, path.name)},
                                    content_type="multipart/form-data")
@@ -317,12 +336,25 @@ def demo(data_dir: Path | None, serve_after: bool) -> None:
         red = sum(1 for entry in statuses if entry.get("status") == "red")
         amber = sum(1 for entry in statuses if entry.get("status") == "amber")
         click.echo(f"analysed {relative} ({analysis_type}): result {body['analysis_result_id']}, {red} red, {amber} amber")
-    base = f"http://{settings.host}:{settings.port}"
+    base = f"http://{host}:{port}"
     click.echo("")
     click.echo(f"database: {app.extensions['mmt'].database.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"dashboard: {base}/   summary: {base}/api/summary   results: {base}/api/analyses   API: {base}/api/openapi.json")
     if serve_after:
-        app.run(host=settings.host, port=settings.port, threaded=True)
+        app.run(host=host, port=port, threaded=True)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Stop before loading anything when the port to serve on is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise click.ClickException(
+                f"Port {port} on {host} is in use. Stop the program using it, or choose another port "
+                f"with PORT={port + 1} ./run.sh demo (or mmt demo --port {port + 1})."
+            ) from None
 
 
 main.add_command(apikey)
