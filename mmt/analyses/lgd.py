@@ -251,7 +251,29 @@ def backtest_figures(
     # 5. Traffic lights of the error metrics.
     tests["MAPE"] = error_entry(errors, "mape", status_keys.mape, thresholds, lower_is_better=True)
     tests["R-squared"] = error_entry(errors, "r_squared", status_keys.r_squared, thresholds, lower_is_better=False)
+    note = _mape_note(errors.mape, realised, quantity)
+    if note is not None:
+        metrics["MAPE_note"] = note
+        tests["MAPE"]["note"] = note
+        tests["MAPE"]["reliable"] = False
     return {"metrics": metrics, "tests": tests}
+
+
+# Realised values closer to 0 than this make the percentage errors of MAPE explode.
+NEAR_ZERO_REALISED = 0.05
+
+
+def _mape_note(mape: float | None, realised: np.ndarray, quantity: str) -> str | None:
+    """Explain a MAPE above 100 % that comes from realised values near 0, else ``None``."""
+    if mape is None or mape <= 100.0:
+        return None
+    near_zero = int(np.sum((realised != 0) & (np.abs(realised) < NEAR_ZERO_REALISED)))
+    if near_zero == 0:
+        return None
+    return (
+        f"MAPE is {mape:,.0f} % because {near_zero} facilities have a realised {quantity} closer to 0 than "
+        f"{NEAR_ZERO_REALISED}, where percentage errors explode. Judge accuracy by MAE, RMSE and R-squared instead."
+    )
 
 
 def error_entry(
@@ -308,7 +330,10 @@ def summary_statuses(tests: dict[str, Any], entries: list[tuple[str, str]]) -> l
     for label, key in entries:
         entry = tests.get(key, {})
         value = entry.get("pvalue") if key.endswith("_test") else entry.get("value")
-        statuses.append({"metric": label, "value": value, "status": entry.get("status")})
+        status = {"metric": label, "value": value, "status": entry.get("status")}
+        if entry.get("note"):
+            status["note"] = entry["note"]
+        statuses.append(status)
     return statuses
 
 

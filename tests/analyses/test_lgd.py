@@ -626,3 +626,21 @@ def test_additional_data_without_columns():
         {"Quarter": None, "Portfolio": "A", "ModelName": None},
         {"Quarter": None, "Portfolio": "B", "ModelName": None},
     ]
+
+
+def test_mape_driven_by_near_zero_realised_is_marked_unreliable():
+    from mmt.analyses.lgd import LGDOptions, analyze_lgd
+    from mmt.thresholds import DEFAULTS
+
+    frame = pd.DataFrame({
+        "lgd_predicted": [0.30, 0.40, 0.50, 0.20, 0.35, 0.45],
+        "lgd_realised": [0.001, 0.40, 0.55, 0.25, 0.30, 0.50],
+    })
+    results = analyze_lgd(frame, LGDOptions(), DEFAULTS)
+    errors = np.abs(frame.lgd_realised - frame.lgd_predicted) / frame.lgd_realised
+    assert results["metrics"]["MAPE"] == pytest.approx(100 * errors.mean(), rel=1e-12)
+    assert "1 facilities have a realised LGD closer to 0" in results["metrics"]["MAPE_note"]
+    status = next(item for item in results["summary_statuses"] if item["metric"] == "MAPE")
+    assert status["note"] == results["metrics"]["MAPE_note"]
+    calm = analyze_lgd(frame.assign(lgd_realised=[0.25, 0.40, 0.55, 0.25, 0.30, 0.50]), LGDOptions(), DEFAULTS)
+    assert "MAPE_note" not in calm["metrics"]
