@@ -115,8 +115,11 @@ def _header(source: ReportInput) -> tuple[tuple[str, str], ...]:
         ("Period", period),
         ("Analysis result", f"{source.result_id}, run {source.created_at} UTC in {source.duration_ms / 1000:.1f} s"),
         ("Software version", f"MMT {source.software_version}"),
-        ("Input SHA-256", source.input_sha256),
+        ("Input fingerprint", f"{source.input_sha256} (SHA-256 of the Parquet copies read and the parameters)"),
     ]
+    for label, item in (("Dataset file SHA-256", source.dataset), ("Reference file SHA-256", source.reference_dataset)):
+        if item and item.get("sha256"):
+            rows.append((label, f"{item['sha256']} (the uploaded file, byte for byte)"))
     return tuple(rows)
 
 

@@ -47,4 +47,4 @@ def _dataset(session: Session, dataset_id: int | None) -> dict[str, Any] | None:
     if dataset is None:
         return None
     return {"id": dataset.id, "name": dataset.name, "model_type": dataset.model_type,
-            "original_filename": dataset.original_filename, "n_rows": dataset.n_rows}
+            "original_filename": dataset.original_filename, "n_rows": dataset.n_rows, "sha256": dataset.sha256}
