@@ -22,6 +22,7 @@ from mmt.jobs.progress import report_progress
 from mmt.stats import NotComputable
 from mmt.stats.binning import bin_labels
 from mmt.stats.calibration import calculate_calibration
+from mmt.stats.master_scale import normalise_grade, order_grades, resolve_grade_order
 from mmt.stats.discrimination import (
     calculate_discrimination,
     compare_auc_unpaired,
@@ -84,6 +85,7 @@ def analyze_pd(inputs: PDInputs) -> dict[str, Any]:
         warnings = list(inputs.warnings)
         statuses: list[dict[str, Any]] = []
         counts = _counts(inputs, warnings)
+        warnings.extend(_grade_order_warnings(inputs))
 
         discrimination = _discrimination(inputs, statuses, warnings)
         report_progress(80, "discrimination")
@@ -345,20 +347,50 @@ def _trend(inputs: PDInputs) -> list[dict[str, Any]]:
 
 
 def _grade_order(grades: list[str], sums: Any, inputs: PDInputs) -> list[str]:
-    """Master-scale order of ``grades``: the user's order, a known scale, or by mean PD."""
-    if inputs.grade_order:
-        known = [grade for grade in inputs.grade_order if grade in grades]
-        return known + sorted(grade for grade in grades if grade not in known)
-    try:
-        from mmt.stats.master_scale import order_grades
+    """Master-scale order of ``grades``: the user's order, a known scale, or by mean PD.
 
+    Grades missing from the user's order follow the listed ones in the order
+    of :func:`mmt.stats.master_scale.resolve_grade_order` (natural order,
+    default states last), never as plain text; listed grades absent from
+    ``grades`` are dropped. :func:`_grade_order_warnings` reports both.
+    """
+    if inputs.grade_order:
+        labels = {grade: normalise_grade(grade) for grade in grades}
+        ordered = resolve_grade_order(list(labels.values()), custom_order=inputs.grade_order).grades
+        position = {label: index for index, label in enumerate(ordered)}
+        return sorted(grades, key=lambda grade: position.get(labels[grade], len(position)))
+    try:
         ordered = order_grades(grades)
         if isinstance(ordered, (list, tuple)) and sorted(ordered) == sorted(grades):
             return list(ordered)
-    except (ImportError, ValueError):
+    except ValueError:
         pass
     mean_pd = np.asarray(sums["sum_pd"], dtype=float) / np.maximum(np.asarray(sums["obligors"], dtype=float), 1)
     return [grade for _, grade in sorted(zip(mean_pd, grades))]
+
+
+def _grade_order_warnings(inputs: PDInputs) -> list[dict[str, Any]]:
+    """Say which grades the user's ``grade_order`` leaves out and which it lists in vain."""
+    if not inputs.grade_order or inputs.grade_column is None:
+        return []
+    selections = [inputs.current] + ([inputs.reference] if inputs.reference is not None else [])
+    observed: list[str] = []
+    for selection in selections:
+        levels = inputs.engine.level_counts(selection, inputs.grade_column)["level"]
+        observed += [label for label in (normalise_grade(level) for level in levels) if label is not None]
+    order = resolve_grade_order(observed, custom_order=inputs.grade_order)
+    warnings = []
+    if order.unrecognised:
+        warnings.append(_warning("grade_order", f"Option grade_order: {order.warnings[0]}",
+                                 unlisted_grades=list(order.unrecognised)))
+    present = set(observed)
+    absent = [grade for grade in order.grades if grade not in present]
+    if absent:
+        listed = ", ".join(repr(grade) for grade in absent[:10]) + (f" and {len(absent) - 10} more" if len(absent) > 10 else "")
+        warnings.append(_warning("grade_order_unused",
+                                 f"Option grade_order lists grades that no obligor has: {listed}. They are left out of the tables.",
+                                 absent_grades=absent))
+    return warnings
 
 
 def _calibration(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, Any]:

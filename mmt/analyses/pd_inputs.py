@@ -16,6 +16,7 @@ from mmt.api.schemas import PDAnalyzeRequest
 from mmt.engine.base import Engine, Selection
 from mmt.errors import MMTError, ValidationError
 from mmt.services.datasets import get_dataset, parquet_path
+from mmt.stats.master_scale import resolve_grade_order
 from mmt.storage.models import Dataset
 
 ROLE_COLUMNS = {"pd", "score", "default_flag", "rating", "snapshot_date", "obligor_id", "segment"}
@@ -70,6 +71,9 @@ def _baseline_candidate(session: Session, dataset: Dataset, features: set[str]) 
 def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDAnalyzeRequest,
                     thresholds: dict[str, float], engine: Engine) -> tuple[PDInputs, Dataset | None]:
     """Resolve the current and reference selections of a PD analysis."""
+    if request.grade_order is not None:
+        # A repeated or blank grade is the request's fault: 422 before any figure is read.
+        resolve_grade_order([], custom_order=request.grade_order)
     path = parquet_path(state, dataset)
     schema = _schema(path)
     columns = set(schema.names)

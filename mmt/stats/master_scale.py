@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mmt.errors import ValidationError
 from mmt.jsonsafe import to_jsonable
 
 _MOODYS_GRADES: tuple[str, ...] = (
@@ -81,6 +82,16 @@ _LETTER_AFTER_D = re.compile(r"[E-Z](?:[+-]|[0-9]+)?")
 _DIGITS = re.compile(r"([0-9]+)")
 
 SCALES: tuple[str, ...] = ("numeric", "moodys", "sp_fitch", "letter")
+
+
+class InvalidGradeOrderError(ValidationError, ValueError):
+    """A custom grade order with a blank or repeated grade (the request's fault, HTTP 422).
+
+    It is also a :class:`ValueError`, so callers that catch the plain error
+    keep working.
+    """
+
+    code = "invalid_grade_order"
 
 
 class UnrecognisedGradeWarning(UserWarning):
@@ -187,8 +198,9 @@ def resolve_grade_order(
 
     Raises
     ------
-    ValueError
-        If ``custom_order`` lists a grade twice.
+    InvalidGradeOrderError
+        If ``custom_order`` lists a grade twice or holds a blank grade; a
+        :class:`~mmt.errors.ValidationError` and a :class:`ValueError`.
     """
     observed = _distinct_labels(labels)
     custom = None if custom_order is None else _custom_grades(custom_order)
@@ -294,10 +306,16 @@ def _distinct_labels(values: Iterable[Any]) -> list[str]:
 def _custom_grades(custom_order: Sequence[Any]) -> list[str]:
     grades = [normalise_grade(value) for value in custom_order]
     if any(grade is None for grade in grades):
-        raise ValueError("The custom grade order contains a missing or blank grade.")
-    repeated = sorted({grade for grade in grades if grades.count(grade) > 1})
+        raise InvalidGradeOrderError(
+            "The custom grade order contains a missing or blank grade. List each grade once, best first.",
+            details={"grade_order": [None if grade is None else grade for grade in grades]},
+        )
+    repeated = sorted({grade for grade in grades if grades.count(grade) > 1}, key=_natural_key)
     if repeated:
-        raise ValueError(f"The custom grade order lists these grades more than once: {repeated}.")
+        raise InvalidGradeOrderError(
+            f"The custom grade order lists these grades more than once: {repeated}. List each grade once, best first.",
+            details={"repeated": repeated},
+        )
     return grades  # type: ignore[return-value]
 
 
