@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mmt.errors import MMTError
+from mmt.jsonsafe import to_jsonable
 from mmt.jobs.progress import reporting_to, stage
 from mmt.storage.models import Job, utc_now
 
@@ -75,7 +76,7 @@ def execute_job(state: Any, job_id: str) -> None:
             outcome = _TASKS[request.get("task", "")](state, request)
     except MMTError as error:
         _update(state, job_id, state="failed", retryable=False,
-                error={"code": error.code, "message": error.message, "details": error.details})
+                error={"code": error.code, "message": error.message, "details": to_jsonable(error.details)})
         LOGGER.info("job_id=%s kind=%s state=failed code=%s duration_ms=%.1f",
                     job_id, kind, error.code, (time.perf_counter() - started) * 1000)
         _discard_staged(state, request)

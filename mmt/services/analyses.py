@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from mmt import __version__
-from mmt.errors import MMTError, NotFoundError
+from mmt.errors import ConflictError, MMTError, NotFoundError
 from mmt.jsonsafe import to_jsonable
 from mmt.services.datasets import get_dataset, latest_dataset
 from mmt.services.thresholds import current_thresholds
@@ -101,6 +101,32 @@ def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> Ana
             details={"analysis_type": analysis_type, "accepted": sorted(HANDLERS)},
         )
     started = time.perf_counter()
+    try:
+        return _run_and_store(state, analysis_type, handler, payload, started)
+    except MMTError:
+        raise
+    except Exception as error:
+        _raise_if_dataset_deleted(state, payload, error)
+        raise
+
+
+def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], error: Exception) -> None:
+    """Turn a failure caused by a dataset deleted during the analysis into a 409."""
+    requested = [payload.get(key) for key in ("dataset_id", "datasetId", "reference_dataset_id")]
+    requested = [value for value in requested if isinstance(value, int) and not isinstance(value, bool)]
+    if not requested:
+        return
+    with state.database.session() as session:
+        gone = [dataset_id for dataset_id in requested if session.get(Dataset, dataset_id) is None]
+    if gone:
+        raise ConflictError(
+            f"Dataset {', '.join(map(str, gone))} was deleted while the analysis ran; nothing was stored.",
+            code="dataset_deleted", details={"dataset_ids": gone},
+        ) from error
+
+
+def _run_and_store(state: Any, analysis_type: str, handler: Handler, payload: dict[str, Any],
+                   started: float) -> AnalysisResult:
     with state.database.session() as session:
         thresholds = current_thresholds(session)
         run = handler(state, session, payload, thresholds)
