@@ -23,6 +23,8 @@ QUERY = [
     {"name": "analysis_type", "in": "query", "required": False, "schema": {"type": "string"}},
     {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
     {"name": "per_page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+    {"name": "include_results", "in": "query", "required": False, "schema": {"type": "string", "enum": ["0", "1"]},
+     "description": "1 to include result_data (default on /api/database/analysis-results only)"},
 ]
 
 
@@ -84,7 +86,10 @@ def list_results():
     if analysis_type:
         query = query.where(AnalysisResult.analysis_type == analysis_type)
         count = count.where(AnalysisResult.analysis_type == analysis_type)
-    with_results = request.args.get("include_results", "1") not in ("0", "false", "no")
+    # The original front end's path lists whole results, as it did; ours lists metadata unless asked,
+    # because a page of full results can weigh hundreds of megabytes.
+    default = "1" if request.path.startswith("/api/database/") else "0"
+    with_results = request.args.get("include_results", default) not in ("0", "false", "no")
     with app_state().database.session() as session:
         total = session.scalar(count) or 0
         rows = session.scalars(query.order_by(AnalysisResult.id).offset((page - 1) * per_page).limit(per_page)).all()

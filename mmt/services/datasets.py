@@ -56,8 +56,13 @@ def parse_json_field(raw: str | None, field: str) -> dict[str, Any] | None:
     """Parse a JSON object sent as a multipart form field."""
     if raw is None or raw.strip() == "":
         return None
+    if len(raw) > 1_000_000:
+        raise MMTError(f"The form field '{field}' is larger than 1 MB.", code="invalid_json", details={"field": field})
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise MMTError(f"The form field '{field}' is nested too deeply to be a mapping or reading options.",
+                       code="invalid_json", details={"field": field}) from None
     except json.JSONDecodeError as error:
         raise MMTError(
             f"The form field '{field}' is not valid JSON ({error.msg} at position {error.pos}).",

@@ -153,3 +153,19 @@ def test_dataset_crud(client, upload):
 def test_invalid_pagination(client):
     assert client.get("/api/datasets?page=0").status_code == 422
     assert client.get("/api/datasets?per_page=abc").status_code == 422
+
+
+def test_deeply_nested_form_json_rejected(client):
+    nested = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/upload/pd", data={"file": (io.BytesIO(b"pd,default_flag\n0.1,0\n"), "x.csv"), "options": nested},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_json"
+
+
+def test_result_list_omits_result_data_unless_asked(client, upload):
+    dataset_id = upload("pd", "pd_germancredit.csv").get_json()["dataset_id"]
+    client.post("/api/analyze/pd", json={"dataset_id": dataset_id})
+    assert client.get("/api/analyses").get_json()["analysis_results"][0]["result_data"] is None
+    assert client.get("/api/analyses?include_results=1").get_json()["analysis_results"][0]["result_data"]["discrimination"]
+    assert client.get("/api/database/analysis-results").get_json()["analysis_results"][0]["result_data"]["discrimination"]
