@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 MODEL_TYPES = ("pd", "pd_baseline", "lgd", "ead", "macro", "ratings")
 
@@ -71,7 +71,7 @@ class DatasetUpdate(StrictModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
-    is_baseline: bool | None = None
+    is_baseline: StrictBool | None = None
 
 
 class MessageResponse(BaseModel):
@@ -82,9 +82,9 @@ class MessageResponse(BaseModel):
 class AnalyzeBase(StrictModel):
     """Options every analysis accepts."""
 
-    dataset_id: int | None = Field(default=None, description="Dataset to analyse; the latest upload of the type when omitted.")
-    datasetId: int | None = Field(default=None, description="Alias of dataset_id used by the original front end.")
-    reference_dataset_id: int | None = None
+    dataset_id: StrictInt | None = Field(default=None, description="Dataset to analyse; the latest upload of the type when omitted.")
+    datasetId: StrictInt | None = Field(default=None, description="Alias of dataset_id used by the original front end.")
+    reference_dataset_id: StrictInt | None = None
     run_async: bool = Field(default=False, alias="async", description="Run as a background job and answer 202 with its id.")
     request_id: str | None = Field(default=None, max_length=128, description="Ignored; the original front end sends it to defeat caches.")
 

@@ -103,7 +103,7 @@ def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> Ana
     started = time.perf_counter()
     try:
         return _run_and_store(state, analysis_type, handler, payload, started)
-    except MMTError:
+    except (MMTError, pydantic.ValidationError):
         raise
     except Exception as error:
         _raise_if_dataset_deleted(state, payload, error)

@@ -86,3 +86,10 @@ def test_misspelt_option_suggests_the_accepted_name(client):
     body = client.post("/api/analyze/pd", json={"dataset_id": 1, "n_bin": 5}).get_json()
     assert body["error"].startswith("Unknown option n_bin (did you mean n_bins?)")
     assert "n_bins" in body["details"]["accepted"]
+
+
+def test_dataset_id_must_be_an_integer(client):
+    for value in (True, "1", 1.5):
+        response = client.post("/api/analyze/pd", json={"dataset_id": value})
+        assert response.status_code == 400, value
+        assert response.get_json()["code"] == "invalid_request"
