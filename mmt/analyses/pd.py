@@ -18,7 +18,9 @@ from mmt.analyses.pd_features import feature_stability_and_importance
 from mmt.engine.base import Engine, Grouping, Selection
 from mmt.engine.prefetch import PrefetchingEngine
 from mmt.engine.ranks import MERGE_ABOVE, merge_pure_runs
+from mmt.errors import ValidationError
 from mmt.jobs.progress import report_progress
+from mmt.jsonsafe import to_jsonable
 from mmt.stats import NotComputable
 from mmt.stats.binning import bin_labels
 from mmt.stats.calibration import calculate_calibration
@@ -54,6 +56,8 @@ class PDInputs:
     include_variable_importance: bool = True
     reference_description: dict[str, Any] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # The segment and snapshot filters the user asked for, as text (for messages).
+    requested_filters: dict[str, list[str]] = field(default_factory=dict)
     # Discrimination results per score-count table, so that a period with one
     # snapshot and that snapshot's trend entry are computed once.
     discrimination_cache: dict[int, Any] = field(default_factory=dict)
@@ -86,6 +90,8 @@ def analyze_pd(inputs: PDInputs) -> dict[str, Any]:
         statuses: list[dict[str, Any]] = []
         counts = _counts(inputs, warnings)
         warnings.extend(_grade_order_warnings(inputs))
+        if counts.get("reference_rows_used") == 0:
+            warnings.append(_empty_reference_warning(inputs, counts))
 
         discrimination = _discrimination(inputs, statuses, warnings)
         report_progress(80, "discrimination")
@@ -133,14 +139,35 @@ def _counts(inputs: PDInputs, warnings: list[dict[str, Any]]) -> dict[str, Any]:
                 excluded=reference_all - reference_used, period="reference",
             ))
     if current_used == 0:
-        from mmt.errors import ValidationError
-
+        dropped = current_all - current_used
+        if current_all:
+            message = (f"No rows left to analyse: {dropped} of {current_all} current rows have a missing "
+                       f"{inputs.score_column} or default flag.")
+        else:
+            message = "No rows left to analyse: the current period has no rows."
+        if inputs.requested_filters:
+            shown = "; ".join(f"{column}={', '.join(values)}" for column, values in inputs.requested_filters.items())
+            message += f" The rows are those left by the filters {shown}: check these options."
         raise ValidationError(
-            "No rows left to analyse after the filters: check the segment and snapshot options.",
+            message,
             code="empty_selection",
-            details={"filters": {column: list(values) for column, values in inputs.current.filters}},
+            details=to_jsonable({"rows": current_all, "dropped_missing_values": dropped,
+                                 "filters": inputs.requested_filters,
+                                 "selection": {column: list(values) for column, values in inputs.current.filters}}),
         )
     return counts
+
+
+def _empty_reference_warning(inputs: PDInputs, counts: dict[str, Any]) -> dict[str, Any]:
+    rows = counts.get("reference_rows", 0)
+    why = (f"all {rows} of its rows have a missing {inputs.score_column} or default flag" if rows
+           else "no row matches its dataset, snapshot dates and segment")
+    return _warning(
+        "empty_reference",
+        f"The reference period is empty ({why}), so PSI, grade PSI, CSI and the reference AUC are not computable; "
+        "the other figures are. Choose another reference with reference_dataset_id or reference_snapshot_date.",
+        **to_jsonable({"reference_rows": rows, "selection": {column: list(values) for column, values in inputs.reference.filters}}),
+    )
 
 
 def _without_not_null(selection: Selection) -> Selection:
@@ -460,12 +487,20 @@ def _stability(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     labels = bin_labels(edges)
     reference_counts = _bin_vector(engine.numeric_bin_counts(inputs.reference, inputs.score_column, edges), len(labels))
     current_counts = _bin_vector(engine.numeric_bin_counts(inputs.current, inputs.score_column, edges), len(labels))
-    psi = calculate_psi(reference_counts, current_counts, labels)
-    psi_status = status_lower_is_better(psi.statistic, thresholds["psi_threshold"], thresholds["psi_red_threshold"])
-    section["psi"] = {**psi.to_dict(), "value": psi.statistic, "status": psi_status, "column": inputs.score_column,
-                      "edges": edges.tolist(), "binning": "reference quantiles, right-closed bins"}
-    statuses.append({"metric": "stability.psi", "value": psi.statistic, "status": psi_status})
-    warnings.extend(grouped_warnings("psi_floor", f"PSI of {inputs.score_column}", psi.warnings, column=inputs.score_column))
+    try:
+        psi = calculate_psi(reference_counts, current_counts, labels)
+    except NotComputable as error:
+        # An empty reference period (a segment new in the current one, say): the rest of the battery still stands.
+        section["psi"] = not_computable_entry(error, column=inputs.score_column)
+        statuses.append({"metric": "stability.psi", "value": None, "status": None, "reason": error.reason})
+        if reference_counts.sum() > 0:
+            warnings.append(_warning(error.status, f"PSI of {inputs.score_column} is not computable: {error.reason}."))
+    else:
+        psi_status = status_lower_is_better(psi.statistic, thresholds["psi_threshold"], thresholds["psi_red_threshold"])
+        section["psi"] = {**psi.to_dict(), "value": psi.statistic, "status": psi_status, "column": inputs.score_column,
+                          "edges": edges.tolist(), "binning": "reference quantiles, right-closed bins"}
+        statuses.append({"metric": "stability.psi", "value": psi.statistic, "status": psi_status})
+        warnings.extend(grouped_warnings("psi_floor", f"PSI of {inputs.score_column}", psi.warnings, column=inputs.score_column))
     if inputs.grade_column is not None:
         section["grade_psi"] = _grade_psi(inputs, statuses, warnings)
     if inputs.snapshot_column is not None:
@@ -494,7 +529,11 @@ def _grade_psi(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     if None in reference_map or None in current_map:
         order.append(None)
         labels.append("Missing")
-    psi = calculate_psi([reference_map.get(level, 0.0) for level in order], [current_map.get(level, 0.0) for level in order], labels)
+    try:
+        psi = calculate_psi([reference_map.get(level, 0.0) for level in order], [current_map.get(level, 0.0) for level in order], labels)
+    except NotComputable as error:
+        statuses.append({"metric": "stability.grade_psi", "value": None, "status": None, "reason": error.reason})
+        return not_computable_entry(error, column=inputs.grade_column)
     status = status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])
     statuses.append({"metric": "stability.grade_psi", "value": psi.statistic, "status": status})
     warnings.extend(grouped_warnings("psi_floor", "Grade PSI", psi.warnings, column=inputs.grade_column))
@@ -521,7 +560,11 @@ def _psi_trend(inputs: PDInputs, edges: np.ndarray, labels: tuple[str, ...], ref
             continue
         counts = _bin_vector(inputs.engine.numeric_bin_counts(base.with_filter(inputs.snapshot_column, [snapshot]),
                                                               inputs.score_column, edges), len(labels))
-        psi = calculate_psi(reference_counts, counts, labels)
+        try:
+            psi = calculate_psi(reference_counts, counts, labels)
+        except NotComputable as error:
+            trend.append({"snapshot": snapshot, "psi": None, "band": None, "status": error.status, "reason": error.reason})
+            continue
         trend.append({"snapshot": snapshot, "psi": psi.statistic, "band": psi.band,
                       "status": status_lower_is_better(psi.statistic, inputs.thresholds["psi_threshold"], inputs.thresholds["psi_red_threshold"])})
     return trend

@@ -103,3 +103,132 @@ def test_repeated_grade_order_in_stability_is_a_validation_error(client, german_
                                                             "grade_order": ["3", "3"]})
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["code"] == "invalid_grade_order"
+
+
+# 2. Reference period without rows
+
+def reference_psi(reference: np.ndarray, current: np.ndarray, n_bins: int = 10) -> float:
+    edges = np.unique(np.quantile(reference, np.arange(1, n_bins) / n_bins))
+    ref_counts = np.bincount(np.searchsorted(edges, reference, side="left"), minlength=len(edges) + 1)
+    cur_counts = np.bincount(np.searchsorted(edges, current, side="left"), minlength=len(edges) + 1)
+    expected = np.where(ref_counts == 0, 1e-4, ref_counts / ref_counts.sum())
+    actual = np.where(cur_counts == 0, 1e-4, cur_counts / cur_counts.sum())
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def assert_stability_not_computable(body: dict) -> None:
+    results = body["results"]
+    stability = results["stability"]
+    for name in ("psi", "grade_psi"):
+        assert stability[name]["value"] is None
+        assert stability[name]["status"] and stability[name]["reason"]
+    for entry in stability.get("csi", {}).values():
+        assert entry["value"] is None and entry["reason"]
+    assert "empty_reference" in codes(body)
+    assert results["discrimination"]["auc"]["value"] is not None
+    assert results["calibration"]["portfolio"]["defaults"] is not None
+
+
+def test_segment_only_in_current_period_gives_null_psi(client, tmp_path):
+    frame = german()
+    frame["segment"] = np.where((frame["snapshot_date"] == "2024-12-31") & (frame.index % 2 == 0), "NEW_PRODUCT", "RETAIL")
+    dataset_id = upload_frame(client, tmp_path, "pd", frame, "segments.csv")
+    response = analyze(client, dataset_id=dataset_id, segment="NEW_PRODUCT")
+    assert response.status_code == 200, response.get_json()
+    body = parse_strict(response)
+    assert_stability_not_computable(body)
+    current = frame[frame["segment"] == "NEW_PRODUCT"]
+    assert body["results"]["discrimination"]["auc"]["value"] == pytest.approx(
+        roc_auc_score(current["default_flag"], current["pd"]), rel=REL)
+
+
+def test_baseline_with_empty_pd_column_gives_null_psi(client, tmp_path):
+    frame = german()
+    reference = frame[frame["snapshot_date"] == "2023-12-31"].drop(columns=["snapshot_date"]).assign(pd="")
+    current = frame[frame["snapshot_date"] == "2024-12-31"].drop(columns=["snapshot_date"])
+    reference_id = upload_frame(client, tmp_path, "pd_baseline", reference, "empty_pd.csv")
+    current_id = upload_frame(client, tmp_path, "pd", current, "current.csv")
+    response = analyze(client, dataset_id=current_id, reference_dataset_id=reference_id)
+    assert response.status_code == 200, response.get_json()
+    assert_stability_not_computable(parse_strict(response))
+
+
+def test_unknown_reference_snapshot_date_names_the_available_ones(client, german_id):
+    response = analyze(client, dataset_id=german_id, reference_snapshot_date="2030-01-01")
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "unknown_snapshot_date"
+    assert body["details"]["available"] == ["2023-12-31", "2024-12-31"]
+    assert "2023-12-31" in body["error"]
+
+
+def test_unknown_snapshot_date_details_are_iso_text(client, german_id):
+    # Dates in details must be plain text, or an async job cannot store its error.
+    response = analyze(client, dataset_id=german_id, snapshot_date="2030-01-01")
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["details"]["requested"] == ["2030-01-01"]
+    assert body["details"]["available"] == ["2023-12-31", "2024-12-31"]
+    json.dumps(body["details"])
+
+
+# 4. Reference equal to the current period
+
+def test_default_reference_is_another_snapshot_than_the_current_one(client, german_id):
+    frame = german()
+    response = analyze(client, dataset_id=german_id, snapshot_date="2023-12-31")
+    assert response.status_code == 200, response.get_json()
+    results = parse_strict(response)["results"]
+    assert results["reference"]["reference_snapshots"] == ["2024-12-31"]
+    reference = frame.loc[frame["snapshot_date"] == "2024-12-31", "pd"].to_numpy()
+    current = frame.loc[frame["snapshot_date"] == "2023-12-31", "pd"].to_numpy()
+    assert results["stability"]["psi"]["value"] == pytest.approx(reference_psi(reference, current), rel=REL)
+    assert results["stability"]["psi"]["value"] > 0
+
+
+@pytest.mark.parametrize("payload", [
+    {"reference_dataset_id": None},
+    {"reference_snapshot_date": "2024-12-31", "snapshot_date": "2024-12-31"},
+    {"reference_dataset_id": None, "snapshot_date": "2024-12-31"},
+])
+def test_reference_equal_to_current_is_rejected(client, german_id, payload):
+    payload = {key: (german_id if key == "reference_dataset_id" else value) for key, value in payload.items()}
+    response = analyze(client, dataset_id=german_id, **payload)
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "reference_equals_current"
+    assert "reference_snapshot_date" in body["error"]
+    json.dumps(body["details"])
+
+
+def test_same_dataset_with_disjoint_snapshots_is_a_comparison(client, german_id):
+    response = analyze(client, dataset_id=german_id, reference_dataset_id=german_id,
+                       reference_snapshot_date="2023-12-31", snapshot_date="2024-12-31")
+    assert response.status_code == 200, response.get_json()
+    frame = german()
+    reference = frame.loc[frame["snapshot_date"] == "2023-12-31", "pd"].to_numpy()
+    current = frame.loc[frame["snapshot_date"] == "2024-12-31", "pd"].to_numpy()
+    psi = parse_strict(response)["results"]["stability"]["psi"]["value"]
+    assert psi == pytest.approx(reference_psi(reference, current), rel=REL)
+
+
+# 5. Every row without a PD or default flag
+
+def test_empty_selection_message_counts_the_dropped_rows(client, tmp_path):
+    frame = german()
+    # Half the rows lack a PD, the other half a default flag, so that both columns have values.
+    frame["pd"] = frame["pd"].where(frame.index % 2 == 1)
+    frame["default_flag"] = frame["default_flag"].where(frame.index % 2 == 0).astype("Int64")
+    dataset_id = upload_frame(client, tmp_path, "pd", frame, "no_flags.csv")
+    response = analyze(client, dataset_id=dataset_id)
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "empty_selection"
+    current_rows = int((frame["snapshot_date"] == "2024-12-31").sum())
+    assert f"{current_rows} of {current_rows}" in body["error"]
+    assert "filter" not in body["error"]
+    json.dumps(body["details"])
+
+    response = analyze(client, dataset_id=dataset_id, snapshot_date="2024-12-31")
+    assert response.status_code == 422
+    assert "snapshot_date=2024-12-31" in response.get_json()["error"]
