@@ -34,6 +34,10 @@ from mmt.stats.stability import calculate_psi
 from mmt.thresholds import status_higher_is_better, status_lower_is_better, status_pvalue
 
 FLAG = "default_flag"
+# Fewer defaults than this make AUC, Gini and KS too uncertain to read a traffic light
+# from: Basel Committee Working Paper 14, "Studies on the Validation of Internal Rating
+# Systems" (2005), tabulates a 95% AUC confidence interval about 0.54 wide at 10 defaults.
+MIN_DEFAULTS_FOR_DISCRIMINATION = 10
 
 
 @dataclass
@@ -290,11 +294,21 @@ def _discrimination(inputs: PDInputs, statuses: list, warnings: list) -> dict[st
         section["roc_curve"] = current.roc_curve.to_dict()
         section["cap_curve"] = current.cap_curve.to_dict()
         section["messages"] = list(current.messages)
-        statuses.extend([
+        entries = [
             {"metric": "discrimination.auc", "value": current.auc, "status": auc_status},
             {"metric": "discrimination.gini", "value": current.gini, "status": gini_status},
             {"metric": "discrimination.ks", "value": current.ks_statistic, "status": ks_status},
-        ])
+        ]
+        note = _small_sample_note(current)
+        if note is not None:
+            for entry in entries:
+                entry["note"] = note
+            for name in ("auc", "gini", "ks"):
+                section[name]["note"] = note
+            warnings.append(_warning("small_sample", f"AUC, Gini and KS rest on a small sample: {note}.",
+                                     defaults=current.n_defaults, non_defaults=current.n_non_defaults,
+                                     min_defaults=MIN_DEFAULTS_FOR_DISCRIMINATION))
+        statuses.extend(entries)
         if inputs.grade_column is not None:
             section["grade_auc"] = _grade_auc(inputs)
     if inputs.reference is not None:
@@ -302,6 +316,18 @@ def _discrimination(inputs: PDInputs, statuses: list, warnings: list) -> dict[st
     if inputs.snapshot_column is not None:
         section["trend"] = _trend(inputs)
     return section
+
+
+def _small_sample_note(result: Any) -> str | None:
+    """Why the discrimination traffic lights of ``result`` deserve little trust, or None."""
+    reasons = []
+    if result.n_defaults < MIN_DEFAULTS_FOR_DISCRIMINATION:
+        noun = "default" if result.n_defaults == 1 else "defaults"
+        reasons.append(f"{result.n_defaults} {noun}, fewer than {MIN_DEFAULTS_FOR_DISCRIMINATION} "
+                       "(the 95% confidence interval of the AUC is about 0.54 wide at 10 defaults)")
+    if result.auc_se is None:
+        reasons.append("the standard error of the AUC is not computable")
+    return "; ".join(reasons) if reasons else None
 
 
 def _grade_auc(inputs: PDInputs) -> dict[str, Any]:

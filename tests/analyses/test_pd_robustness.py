@@ -232,3 +232,65 @@ def test_empty_selection_message_counts_the_dropped_rows(client, tmp_path):
     response = analyze(client, dataset_id=dataset_id, snapshot_date="2024-12-31")
     assert response.status_code == 422
     assert "snapshot_date=2024-12-31" in response.get_json()["error"]
+
+
+# 3. Baselines chosen without being asked for
+
+def german_periods(columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = german()
+    reference = frame.loc[frame["snapshot_date"] == "2023-12-31", columns]
+    current = frame.loc[frame["snapshot_date"] == "2024-12-31", columns]
+    return reference, current
+
+
+def test_baseline_with_other_grades_is_not_chosen(client, tmp_path):
+    reference, current = german_periods(["obligor_id", "pd", "default_flag", "rating_grade"])
+    letters = reference.assign(rating_grade=reference["rating_grade"].map(lambda grade: "ABCDEFGHIJK"[grade]))
+    upload_frame(client, tmp_path, "pd_baseline", letters, "letters.csv")
+    current_id = upload_frame(client, tmp_path, "pd", current, "current.csv")
+
+    results = parse_strict(analyze(client, dataset_id=current_id))["results"]
+    assert results["reference"]["source"] is None
+    assert "reference_dataset_id" in results["reference"]["reason"] or "grades" in results["reference"]["reason"]
+    assert results["stability"]["psi"] is None
+    assert "baseline_chosen" not in [warning["code"] for warning in results["warnings"]]
+
+    baseline_id = upload_frame(client, tmp_path, "pd_baseline", reference, "same_grades.csv")
+    results = parse_strict(analyze(client, dataset_id=current_id))["results"]
+    assert results["reference"]["dataset_id"] == baseline_id
+    chosen = [warning for warning in results["warnings"] if warning["code"] == "baseline_chosen"]
+    assert chosen[0]["details"] == {"dataset_id": baseline_id, "name": results["reference"]["name"]}
+    assert str(baseline_id) in chosen[0]["message"] and "reference_dataset_id" in chosen[0]["message"]
+    assert results["stability"]["psi"]["value"] == pytest.approx(
+        reference_psi(reference["pd"].to_numpy(), current["pd"].to_numpy()), rel=REL)
+
+
+def test_dataset_without_features_or_rating_gets_no_automatic_baseline(client, tmp_path):
+    reference, current = german_periods(["obligor_id", "pd", "default_flag"])
+    upload_frame(client, tmp_path, "pd_baseline", reference, "baseline.csv")
+    current_id = upload_frame(client, tmp_path, "pd", current, "current.csv")
+    results = parse_strict(analyze(client, dataset_id=current_id))["results"]
+    assert results["reference"]["source"] is None
+    assert "reference_dataset_id" in results["reference"]["reason"]
+    assert results["stability"]["psi"] is None
+
+
+# 6. Small samples
+
+def test_two_rows_get_a_small_sample_note(client, tmp_path):
+    frame = pd.DataFrame({"obligor_id": ["A", "B"], "pd": [0.1, 0.9], "default_flag": [0, 1]})
+    dataset_id = upload_frame(client, tmp_path, "pd", frame, "two.csv")
+    body = parse_strict(analyze(client, dataset_id=dataset_id))
+    results = body["results"]
+    assert results["discrimination"]["auc"]["value"] == roc_auc_score(frame["default_flag"], frame["pd"])
+    assert "small_sample" in codes(body)
+    notes = {entry["metric"]: entry.get("note") for entry in results["summary_statuses"]}
+    for metric in ("discrimination.auc", "discrimination.gini", "discrimination.ks"):
+        assert notes[metric] and "1 default," in notes[metric]
+
+
+def test_ninety_defaults_get_no_small_sample_note(client, german_id):
+    body = parse_strict(analyze(client, dataset_id=german_id))
+    assert "small_sample" not in codes(body)
+    assert all("note" not in entry for entry in body["results"]["summary_statuses"]
+               if entry["metric"].startswith("discrimination."))
