@@ -340,7 +340,7 @@ class _Run:
         if kind == "parquet":
             return ParquetSource(self.path, self.options)
         if kind == "xlsx":
-            return XlsxSource(self.path, self.options, self._judge_header, clean_header)
+            return XlsxSource(self.path, self.options, self._judge_header, clean_header, max_columns=MAX_COLUMNS)
         options = dict(self.options)
         if self.encoding:
             options["encoding_override"] = self.encoding

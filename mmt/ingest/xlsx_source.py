@@ -8,8 +8,14 @@ read as missing.
 
 Layout rules:
 
-* Sheet: the ``sheet`` option (name or 1-based number), else the first sheet
-  with data.
+* Sheet: the ``sheet`` option (name or 1-based number). Otherwise hidden
+  sheets and chart sheets are skipped, and the active sheet is read when it
+  has data, else the first visible sheet with data. A sheet whose header
+  fits more required roles wins over both, and a warning names the other
+  sheets with data.
+* Stray cells: cells after a gap of more than 26 empty columns right of the
+  data are dropped with a warning naming them, before calamine loads the
+  sheet (see :mod:`mmt.ingest.xlsx_scan`).
 * Header row: the ``header_row`` option (1-based sheet row), else the first
   row among the first :data:`HEADER_SEARCH_ROWS` non-empty rows whose names
   fit the most roles (the required ones first), so report titles and merged
@@ -47,6 +53,7 @@ import python_calamine
 
 from mmt.errors import MMTError, PayloadTooLargeError, ValidationError
 from mmt.ingest.sniff import empty_file, unreadable
+from mmt.ingest.xlsx_scan import SheetScan, WorkbookScan, copy_without_columns, scan_workbook, stray_cells
 
 HEADER_SEARCH_ROWS = 20
 # Decompression-bomb limits, read from the ZIP directory before opening (see check_archive).
@@ -90,8 +97,18 @@ class XlsxSource:
     format = "xlsx"
     detect_number_format = False
 
-    def __init__(self, path: Path, options: dict, judge: HeaderJudge, clean: Callable[[object], str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        options: dict,
+        judge: HeaderJudge,
+        clean: Callable[[object], str],
+        max_columns: int = 2000,
+    ) -> None:
         self.path = path
+        self.max_columns = max_columns
+        self.judge = judge
+        self.clean = clean
         self.warnings: list[dict] = []
         self.dropped: list[dict] = []
         self.filled: list[dict] = []
@@ -120,13 +137,26 @@ class XlsxSource:
     def _read_sheet(self, path: Path, requested) -> tuple[list[list], list, dict[tuple[int, int], str]]:
         """Return the chosen sheet's cells, merged ranges and formulas without a stored value."""
         check_archive(path)
+        trimmed_copy = path.with_name(f".{path.name}.trimmed.xlsx")
         try:
+            scan = scan_workbook(path)
             workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-            self.sheet_name = self._choose_sheet(workbook, requested)
+            self.sheet_name = self._choose_sheet(workbook, requested, scan)
+            sheet_scan = scan.sheet(self.sheet_name) if scan else None
+            width = self._checked_width(sheet_scan)
+            if sheet_scan is not None and width < sheet_scan.width:
+                self._note_stray_cells(path, sheet_scan, width)
+                copy_without_columns(path, sheet_scan.part, width, trimmed_copy)
+                workbook.close()
+                workbook = python_calamine.CalamineWorkbook.from_path(str(trimmed_copy))
             sheet = workbook.get_sheet_by_name(self.sheet_name)
             grid = [list(row) for row in sheet.to_python(skip_empty_area=False)]
             merged = list(sheet.merged_cell_ranges or [])
-            formulas = self._formulas_without_value(grid)
+            workbook.close()
+            has_formulas = sheet_scan.has_formulas if sheet_scan is not None else _has_formulas(path)
+            formulas = self._formulas_without_value(grid) if has_formulas else {}
+            if sheet_scan is not None:
+                formulas = {cell: formula for cell, formula in formulas.items() if cell[1] < width}
         except MMTError:
             raise
         except Exception as error:  # calamine, zipfile and openpyxl raise many unrelated types for damaged files
@@ -136,9 +166,43 @@ class XlsxSource:
             if type(error).__name__ != "PanicException":
                 raise
             raise _damaged(error) from None
+        finally:
+            trimmed_copy.unlink(missing_ok=True)
         return grid, merged, formulas
 
-    def _choose_sheet(self, workbook, requested) -> str:
+    def _checked_width(self, sheet_scan: SheetScan | None) -> int:
+        """Return the number of columns to read, rejecting a sheet wider than the column limit before loading it."""
+        if sheet_scan is None:
+            return 0
+        width = sheet_scan.data_width(self.max_columns)
+        if width > self.max_columns:
+            raise PayloadTooLargeError(
+                f"Sheet {self.sheet_name} has data in {width} columns (up to column {column_letter(width - 1)}); "
+                f"at most {self.max_columns} are accepted.",
+                code="too_many_columns",
+                details={"sheet": self.sheet_name, "columns": width, "max_columns": self.max_columns},
+            )
+        return width
+
+    def _note_stray_cells(self, path: Path, sheet_scan: SheetScan, width: int) -> None:
+        cells, count = stray_cells(path, sheet_scan.part, width)
+        last = column_letter(width - 1)
+        listed = ", ".join(cells) + (f" and {count - len(cells)} more" if count > len(cells) else "")
+        noun = "Cell" if count == 1 else f"{count} cells"
+        verb = "is" if count == 1 else "are"
+        self.warnings.append(
+            {
+                "code": "stray_cells_ignored",
+                "message": (
+                    f"{noun} {listed} of sheet {self.sheet_name} {verb} far to the right of the data, which ends at "
+                    f"column {last}, and {'was' if count == 1 else 'were'} ignored. Delete {'it' if count == 1 else 'them'} "
+                    "if the workbook is uploaded again."
+                ),
+                "details": {"sheet": self.sheet_name, "cells": cells, "count": count, "last_column": last},
+            }
+        )
+
+    def _choose_sheet(self, workbook, requested, scan: WorkbookScan | None) -> str:
         names = list(workbook.sheet_names)
         if requested not in (None, ""):
             if isinstance(requested, int) or (
@@ -154,19 +218,82 @@ class XlsxSource:
                 code="invalid_option",
                 details={"option": "sheet", "value": requested, "sheets": names},
             )
-        for name in names:
+        candidates = self._sheets_with_data(workbook, scan)
+        if not candidates:
+            raise empty_file()
+        active = scan.sheets[scan.active].name if scan is not None and scan.sheets else None
+        preferred = active if active in candidates else candidates[0]
+        chosen = preferred
+        if len(candidates) > 1:
+            scores = {name: self._header_score(workbook, name, scan) for name in candidates}
+            best = max(score[0] for score in scores.values())
+            if scores[preferred][0] < best:
+                chosen = next(name for name in candidates if scores[name][0] == best)
+            others = [name for name in candidates if name != chosen]
+            if chosen != preferred:
+                reason = f"it has the required columns and sheet {preferred} does not"
+            elif chosen == active:
+                reason = "it is the active sheet"
+            else:
+                reason = "it is the first visible sheet with data"
+            self.warnings.append(
+                {
+                    "code": "sheet_chosen",
+                    "message": (
+                        f"Sheet {chosen} was read because {reason}. The workbook has other sheets with data "
+                        f"({', '.join(others)}); set the sheet option to read one of them."
+                    ),
+                    "details": {"sheet": chosen, "other_sheets": others, "option": "sheet"},
+                }
+            )
+        return chosen
+
+    def _sheets_with_data(self, workbook, scan: WorkbookScan | None) -> list[str]:
+        """Return the visible worksheets with at least one filled cell, in workbook order."""
+        skipped = set()
+        for metadata in workbook.sheets_metadata or []:
+            if metadata.visible != python_calamine.SheetVisibleEnum.Visible:
+                skipped.add(metadata.name)
+            elif metadata.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                skipped.add(metadata.name)
+        found = []
+        for name in workbook.sheet_names:
+            if name in skipped:
+                continue
+            sheet_scan = scan.sheet(name) if scan is not None else None
+            if sheet_scan is not None and not sheet_scan.cells:
+                continue
+            if sheet_scan is not None and sheet_scan.data_width(self.max_columns) < sheet_scan.width:
+                # Loading this sheet would allocate its whole sparse grid, and the scan already found cells.
+                found.append(name)
+                continue
             try:
                 sheet = workbook.get_sheet_by_name(name)
             except Exception:  # chart sheets and damaged sheets are skipped
                 continue
-            # iter_rows stops at the first filled cell instead of loading the whole sheet.
+            # iter_rows stops at the first filled cell instead of converting the whole sheet.
             if sheet.height and any(_filled(value) for row in sheet.iter_rows() for value in row):
-                return name
-        raise empty_file()
+                found.append(name)
+        return found
+
+    def _header_score(self, workbook, name: str, scan: WorkbookScan | None) -> tuple[int, int]:
+        """Return the best header score among the first non-empty rows of sheet ``name``."""
+        sheet_scan = scan.sheet(name) if scan is not None else None
+        if sheet_scan is not None and sheet_scan.data_width(self.max_columns) < sheet_scan.width:
+            return (0, 0)
+        best = (0, 0)
+        seen = 0
+        for row in workbook.get_sheet_by_name(name).iter_rows():
+            if not any(_filled(value) for value in row):
+                continue
+            score, _ = self.judge([self.clean(value) if _filled(value) else "" for value in row])
+            best = max(best, score)
+            seen += 1
+            if seen >= HEADER_SEARCH_ROWS:
+                break
+        return best
 
     def _formulas_without_value(self, grid: list[list]) -> dict[tuple[int, int], str]:
-        if not _has_formulas(self.path):
-            return {}
         import openpyxl
 
         found: dict[tuple[int, int], str] = {}
