@@ -139,7 +139,8 @@ def upload(model_type: str):
         raise MMTError(
             "No file in the request. Send multipart/form-data with the file in the field 'file'.",
             code="missing_file",
-            details={"fields_received": sorted(files.keys()) + sorted(form.keys())},
+            # A part whose name cannot be parsed arrives under the key None.
+            details={"fields_received": sorted(map(str, files.keys())) + sorted(map(str, form.keys()))},
         )
     staged = chosen.staged()
     try:

@@ -11,7 +11,6 @@ values before and after, and the request id.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,8 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mmt.security.models import ApiKey, AuditEvent
 from mmt.storage.models import AnalysisResult, Dataset, Job, ThresholdChange, utc_now
-
-LOGGER = logging.getLogger("mmt.audit")
 
 # Dataset fields a user may change after upload, and the metadata kept for uploads and deletions.
 DATASET_EDITABLE = ("name", "description", "is_baseline")

@@ -8,7 +8,9 @@
 * NUL characters are rejected in query parameters and JSON strings, and
   replaced by U+FFFD in text stored from anywhere else (form fields, file
   names). No field of MMT needs one, PostgreSQL cannot store one in text,
-  and C libraries read it as the end of a string.
+  and C libraries read it as the end of a string. JSON strings with an
+  unpaired surrogate (``"\\ud800"``) are rejected too: they cannot be
+  encoded as UTF-8, so no response could echo them.
 """
 
 from __future__ import annotations
@@ -29,23 +31,34 @@ INT64 = 2**63
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
-def _nul_field(value: Any, path: str, depth: int = 0) -> str | None:
-    """Return where a NUL character sits in a parsed JSON value, or None."""
+def _invalid_text(text: str) -> bool:
+    """Say whether ``text`` contains a NUL or a lone surrogate (valid JSON, but not valid Unicode text)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _invalid_field(value: Any, path: str, depth: int = 0) -> str | None:
+    """Return the path of the first string with invalid text in a parsed JSON value, or None."""
     if depth > MAX_JSON_DEPTH:
         return path or "(body)"
     if isinstance(value, str):
-        return path or "(body)" if "\x00" in value else None
+        return (path or "(body)") if _invalid_text(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
+            if _invalid_text(str(key)):
                 return where
-            found = _nul_field(item, where, depth + 1)
+            found = _invalid_field(item, where, depth + 1)
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_field(item, f"{path}[{index}]", depth + 1)
+            found = _invalid_field(item, f"{path}[{index}]", depth + 1)
             if found:
                 return found
     return None
@@ -59,8 +72,9 @@ def _depth(value: Any, depth: int = 0) -> int:
 
 
 def _invalid_character(field: str):
-    return error_response(400, f"The request field '{field.replace(chr(0), '')}' contains a NUL character.",
-                          "invalid_character", {"field": field.replace("\x00", "\\0")})
+    shown = field.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace").replace("\x00", "\\0")
+    return error_response(400, f"The request field '{shown}' contains a NUL character or an unpaired surrogate.",
+                          "invalid_character", {"field": shown})
 
 
 def install_guards(app: Flask) -> None:
@@ -103,7 +117,7 @@ def install_guards(app: Flask) -> None:
         if nested_too_deep:
             return error_response(400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
                                   "invalid_json", {"max_depth": MAX_JSON_DEPTH})
-        field = _nul_field(body, "") if body is not None else None
+        field = _invalid_field(body, "") if body is not None else None
         if field:
             return _invalid_character(field)
         return None

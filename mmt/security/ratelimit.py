@@ -15,7 +15,6 @@ address is used.
 from __future__ import annotations
 
 import hashlib
-import logging
 from typing import Any
 
 from flask import Flask, request
@@ -24,7 +23,6 @@ from flask_limiter.util import get_remote_address
 
 from mmt.api.errors import error_response
 
-LOGGER = logging.getLogger("mmt.security")
 DISABLED = ("", "off", "none", "0", "false", "no")
 
 
