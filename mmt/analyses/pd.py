@@ -319,7 +319,7 @@ def _discrimination(inputs: PDInputs, statuses: list, warnings: list) -> dict[st
 
 
 def _small_sample_note(result: Any) -> str | None:
-    """Why the discrimination traffic lights of ``result`` deserve little trust, or None."""
+    """Return why the AUC, Gini and KS lights of ``result`` rest on too few defaults, or None."""
     reasons = []
     if result.n_defaults < MIN_DEFAULTS_FOR_DISCRIMINATION:
         noun = "default" if result.n_defaults == 1 else "defaults"
@@ -403,9 +403,9 @@ def _grade_order(grades: list[str], sums: Any, inputs: PDInputs) -> list[str]:
     """Master-scale order of ``grades``: the user's order, a known scale, or by mean PD.
 
     Grades missing from the user's order follow the listed ones in the order
-    of :func:`mmt.stats.master_scale.resolve_grade_order` (natural order,
-    default states last), never as plain text; listed grades absent from
-    ``grades`` are dropped. :func:`_grade_order_warnings` reports both.
+    of :func:`mmt.stats.master_scale.resolve_grade_order`: natural order with
+    default states last, never plain text order. Listed grades absent from
+    ``grades`` are dropped, and :func:`_grade_order_warnings` reports both.
     """
     if inputs.grade_order:
         labels = {grade: normalise_grade(grade) for grade in grades}
@@ -423,7 +423,7 @@ def _grade_order(grades: list[str], sums: Any, inputs: PDInputs) -> list[str]:
 
 
 def _grade_order_warnings(inputs: PDInputs) -> list[dict[str, Any]]:
-    """Say which grades the user's ``grade_order`` leaves out and which it lists in vain."""
+    """Build warnings for grades that ``grade_order`` leaves out and for listed grades that no obligor has."""
     if not inputs.grade_order or inputs.grade_column is None:
         return []
     selections = [inputs.current] + ([inputs.reference] if inputs.reference is not None else [])
@@ -516,7 +516,8 @@ def _stability(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, An
     try:
         psi = calculate_psi(reference_counts, current_counts, labels)
     except NotComputable as error:
-        # An empty reference period (a segment new in the current one, say): the rest of the battery still stands.
+        # An empty reference period (a segment new in the current one, say) leaves PSI undefined,
+        # but the other figures are still computed.
         section["psi"] = not_computable_entry(error, column=inputs.score_column)
         statuses.append({"metric": "stability.psi", "value": None, "status": None, "reason": error.reason})
         if reference_counts.sum() > 0:

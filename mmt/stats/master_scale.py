@@ -199,8 +199,8 @@ def resolve_grade_order(
     Raises
     ------
     InvalidGradeOrderError
-        If ``custom_order`` lists a grade twice or holds a blank grade; a
-        :class:`~mmt.errors.ValidationError` and a :class:`ValueError`.
+        If ``custom_order`` lists a grade twice or contains a blank grade.
+        The error is a :class:`~mmt.errors.ValidationError` and a :class:`ValueError`.
     """
     observed = _distinct_labels(labels)
     custom = None if custom_order is None else _custom_grades(custom_order)

@@ -1,7 +1,7 @@
 """PD analysis on awkward requests: grade orders, empty reference periods, baselines and small samples.
 
 Every test goes through POST /api/analyze/pd (or the analyses sharing the
-master scale) and checks the answer against a figure computed here.
+master scale) and checks the response against a figure computed here.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def codes(body: dict) -> list[str]:
     return [warning["code"] for warning in body["results"]["warnings"]]
 
 
-# 1. grade_order
+# Grade order
 
 def test_repeated_grade_in_order_is_rejected(client, german_id):
     response = analyze(client, dataset_id=german_id, grade_order=["10", "10"])
@@ -69,7 +69,7 @@ def test_repeated_grade_in_order_is_rejected(client, german_id):
 
 
 @pytest.mark.parametrize("grade_order", [["x"], ["3", "4", "5"], ["3", "4", "5", "6", "7", "8", "9", "10"]])
-def test_partial_grade_order_ranks_the_rest_on_the_scale(client, german_id, grade_order):
+def test_partial_grade_order_natural_rest(client, german_id, grade_order):
     frame = german()
     current = frame[frame["snapshot_date"] == "2024-12-31"]
     body = parse_strict(analyze(client, dataset_id=german_id, grade_order=grade_order))
@@ -91,21 +91,21 @@ def test_partial_grade_order_ranks_the_rest_on_the_scale(client, german_id, grad
         assert "grade_order" not in codes(body)
 
 
-def test_repeated_grade_order_in_rating_transitions_is_a_validation_error(client, upload):
+def test_transitions_repeated_grade_order(client, upload):
     dataset_id = upload("ratings", "rating_transitions.csv").get_json()["dataset_id"]
     response = client.post("/api/analyze/rating_transition", json={"dataset_id": dataset_id, "grade_order": ["1", "1"]})
     assert response.status_code in (400, 422), response.get_json()
     assert response.get_json()["code"] == "invalid_grade_order"
 
 
-def test_repeated_grade_order_in_stability_is_a_validation_error(client, german_id):
+def test_stability_repeated_grade_order(client, german_id):
     response = client.post("/api/analyze/stability", json={"dataset_id": german_id, "columns": ["rating"],
                                                             "grade_order": ["3", "3"]})
     assert response.status_code == 422, response.get_json()
     assert response.get_json()["code"] == "invalid_grade_order"
 
 
-# 2. Reference period without rows
+# Reference period without rows
 
 def reference_psi(reference: np.ndarray, current: np.ndarray, n_bins: int = 10) -> float:
     edges = np.unique(np.quantile(reference, np.arange(1, n_bins) / n_bins))
@@ -123,7 +123,8 @@ def assert_stability_not_computable(body: dict) -> None:
         assert stability[name]["value"] is None
         assert stability[name]["status"] and stability[name]["reason"]
     for entry in stability.get("csi", {}).values():
-        assert entry["value"] is None and entry["reason"]
+        assert entry["value"] is None
+        assert entry["reason"]
     assert "empty_reference" in codes(body)
     assert results["discrimination"]["auc"]["value"] is not None
     assert results["calibration"]["portfolio"]["defaults"] is not None
@@ -172,9 +173,9 @@ def test_unknown_snapshot_date_details_are_iso_text(client, german_id):
     json.dumps(body["details"])
 
 
-# 4. Reference equal to the current period
+# Reference equal to the current period
 
-def test_default_reference_is_another_snapshot_than_the_current_one(client, german_id):
+def test_default_reference_skips_current_snapshot(client, german_id):
     frame = german()
     response = analyze(client, dataset_id=german_id, snapshot_date="2023-12-31")
     assert response.status_code == 200, response.get_json()
@@ -212,7 +213,7 @@ def test_same_dataset_with_disjoint_snapshots_is_a_comparison(client, german_id)
     assert psi == pytest.approx(reference_psi(reference, current), rel=REL)
 
 
-# 5. Every row without a PD or default flag
+# Every row without a PD or default flag
 
 def test_empty_selection_message_counts_the_dropped_rows(client, tmp_path):
     frame = german()
@@ -234,7 +235,7 @@ def test_empty_selection_message_counts_the_dropped_rows(client, tmp_path):
     assert "snapshot_date=2024-12-31" in response.get_json()["error"]
 
 
-# 3. Baselines chosen without being asked for
+# Baselines chosen without a request
 
 def german_periods(columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = german()
@@ -260,12 +261,13 @@ def test_baseline_with_other_grades_is_not_chosen(client, tmp_path):
     assert results["reference"]["dataset_id"] == baseline_id
     chosen = [warning for warning in results["warnings"] if warning["code"] == "baseline_chosen"]
     assert chosen[0]["details"] == {"dataset_id": baseline_id, "name": results["reference"]["name"]}
-    assert str(baseline_id) in chosen[0]["message"] and "reference_dataset_id" in chosen[0]["message"]
+    assert str(baseline_id) in chosen[0]["message"]
+    assert "reference_dataset_id" in chosen[0]["message"]
     assert results["stability"]["psi"]["value"] == pytest.approx(
         reference_psi(reference["pd"].to_numpy(), current["pd"].to_numpy()), rel=REL)
 
 
-def test_dataset_without_features_or_rating_gets_no_automatic_baseline(client, tmp_path):
+def test_no_features_no_rating_no_baseline(client, tmp_path):
     reference, current = german_periods(["obligor_id", "pd", "default_flag"])
     upload_frame(client, tmp_path, "pd_baseline", reference, "baseline.csv")
     current_id = upload_frame(client, tmp_path, "pd", current, "current.csv")
@@ -275,7 +277,7 @@ def test_dataset_without_features_or_rating_gets_no_automatic_baseline(client, t
     assert results["stability"]["psi"] is None
 
 
-# 6. Small samples
+# Small samples
 
 def test_two_rows_get_a_small_sample_note(client, tmp_path):
     frame = pd.DataFrame({"obligor_id": ["A", "B"], "pd": [0.1, 0.9], "default_flag": [0, 1]})
