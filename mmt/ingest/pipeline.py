@@ -645,15 +645,30 @@ class _Run:
         )
 
     def _check_required_values(self, plan: _Plan) -> None:
+        empty = {}
         for converter, quality in self._role_qualities(plan):
-            spec = self.by_role[converter.role]
-            if spec.required and quality.count and quality.missing == quality.count:
-                raise ValidationError(
-                    f'Column "{converter.source_name.strip()}" (role {converter.role}) is empty in every row. '
-                    f"The {converter.role} column needs values ({spec.description}).",
-                    code="empty_column",
-                    details={"column": converter.source_name.strip(), "role": converter.role, "rows": quality.count},
-                )
+            if quality.count and quality.missing == quality.count:
+                empty[converter.role] = converter
+        for role, converter in empty.items():
+            spec = self.by_role[role]
+            # A role of a one-of group (pd or score) is needed only when no other role of the group has values.
+            group_empty = bool(spec.one_of) and all(
+                other not in plan.roles or other in empty for other in spec.one_of
+            )
+            if not (spec.required or group_empty):
+                continue
+            column = converter.source_name.strip()
+            alternatives = (
+                f" Fill it, or give a column for one of the roles {' or '.join(spec.one_of)} with values."
+                if spec.one_of
+                else ""
+            )
+            raise ValidationError(
+                f'Column "{column}" (role {role}) is empty in every row. '
+                f"The {role} column needs values ({spec.description}).{alternatives}",
+                code="empty_column",
+                details={"column": column, "role": role, "rows": plan.qualities[0].count},
+            )
 
     def _role_qualities(self, plan: _Plan):
         position = 0

@@ -147,15 +147,29 @@ def read_text_sample(path: Path, encoding: str | None = None) -> TextSample:
         raw_body = raw[bom_length:]
     else:
         raw_body = raw
-    if bom_encoding is None or not bom_encoding.startswith("utf-16") and not bom_encoding.startswith("utf-32"):
-        if b"\x00" in raw_body:
+    wide = ("utf-16", "utf-32")
+    if encoding:
+        encoding = _checked_codec(encoding)
+    if (bom_encoding is None or not bom_encoding.startswith(wide)) and b"\x00" in raw_body:
+        pattern = _utf16_pattern(raw_body) if bom_encoding is None else None
+        if encoding and encoding.startswith(wide):
+            pass
+        elif pattern and not encoding:
+            encoding = pattern
+        elif pattern:
+            raise unreadable(
+                f"The file looks like UTF-16 text without a byte-order mark (every other byte is NUL), not {encoding}. "
+                f'Give the option {{"encoding": "{pattern}"}} or leave the encoding out.',
+                detected=pattern,
+            )
+        else:
             raise unreadable(
                 "The file contains binary data (NUL bytes), so it is not a text CSV file. "
                 "Upload the data as CSV, XLSX or Parquet.",
                 detected="binary",
             )
     if encoding:
-        chosen = _checked_codec(encoding)
+        chosen = encoding
         text = _decode(raw_body, chosen, complete)
         if text is None:
             raise unreadable(
@@ -180,16 +194,36 @@ def read_text_sample(path: Path, encoding: str | None = None) -> TextSample:
     return TextSample(encoding=chosen, bom=bom_encoding is not None, text=text, complete=complete)
 
 
-def _checked_codec(encoding: str) -> str:
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
+def _checked_codec(encoding: object) -> str:
+    """Return the Python codec name for the encoding option, accepting only text encodings."""
+    codec = None
+    if isinstance(encoding, str):
+        try:
+            codec = codecs.lookup(encoding)
+        except LookupError:
+            codec = None
+    # Codecs such as rot13, base64, hex and zlib map bytes to bytes or str to str and are no text encodings.
+    if codec is None or not getattr(codec, "_is_text_encoding", True):
         raise ValidationError(
-            f'Unknown encoding "{encoding}". Use a name such as utf-8, cp1252 or latin-1.',
+            f'The encoding option "{encoding}" is not a text encoding. '
+            "Use a name such as utf-8, cp1252, latin-1 or utf-16, or leave it out to detect the encoding.",
             code="invalid_option",
-            details={"option": "encoding", "value": encoding},
-        ) from None
-    return "latin-1" if name == "iso8859-1" else name
+            details={"option": "encoding", "value": str(encoding), "examples": ["utf-8", "cp1252", "latin-1", "utf-16"]},
+        )
+    return "latin-1" if codec.name == "iso8859-1" else codec.name
+
+
+def _utf16_pattern(raw: bytes) -> str | None:
+    """Return utf-16-le or utf-16-be when NUL bytes fill every other position, as in BOM-less UTF-16 text."""
+    if len(raw) < 4:
+        return None
+    even, odd = raw[0::2], raw[1::2]
+    even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / len(odd)
+    if odd_nul > 0.9 and even_nul < 0.01:
+        return "utf-16-le"
+    if even_nul > 0.9 and odd_nul < 0.01:
+        return "utf-16-be"
+    return None
 
 
 def _decode(raw: bytes, encoding: str, complete: bool) -> str | None:

@@ -151,3 +151,66 @@ def test_sheet_with_required_columns_chosen(tmp_path):
     assert result.source_format["sheet"] == "data"
     warning = next(item for item in result.warnings if item["code"] == "sheet_chosen")
     assert "readme" in warning["message"]
+
+
+# -- empty required column -------------------------------------------------------------
+
+
+def test_empty_pd_column_rejected(tmp_path):
+    path = tmp_path / "empty_pd.csv"
+    path.write_text("obligor_id,snapshot_date,pd,default_flag\nA,2024-01-31,,0\nB,2024-01-31,,1\n")
+    error = error_of(path)
+    assert error.code == "empty_column"
+    assert error.details["role"] == "pd"
+    assert error.details["column"] == "pd"
+
+
+def test_empty_pd_accepted_when_score_has_values(tmp_path):
+    path = tmp_path / "score.csv"
+    path.write_text("obligor_id,pd,score,default_flag\nA,,610,0\nB,,580,1\n")
+    assert ingest(path).n_rows == 2
+
+
+# -- encoding option -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "base64", "hex", "zlib", 123, "no-such-codec"])
+def test_encoding_option_rejects_non_text_codecs(tmp_path, encoding):
+    path = tmp_path / "plain.csv"
+    path.write_text("obligor_id,pd,default_flag\nA,0.1,0\n")
+    error = error_of(path, options={"encoding": encoding})
+    assert isinstance(error, ValidationError)
+    assert error.code == "invalid_option"
+    assert error.details["option"] == "encoding"
+    assert "utf-8" in error.message
+
+
+def test_encoding_option_accepts_text_codec(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_bytes("obligor_id,pd,default_flag\nÄ,0.1,0\n".encode("cp1252"))
+    assert ingest(path, options={"encoding": "cp1252"}).n_rows == 1
+
+
+# -- UTF-16 without byte-order mark ----------------------------------------------------
+
+
+def test_utf16_without_bom_decoded(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("obligor_id,pd,default_flag\nA,0.1,0\nB,0.2,1\n".encode("utf-16-le"))
+    result = ingest(path)
+    assert result.n_rows == 2
+    assert result.source_format["encoding"] == "utf-16-le"
+
+
+def test_utf16_with_wrong_encoding_named(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("obligor_id,pd,default_flag\nA,0.1,0\n".encode("utf-16-le"))
+    error = error_of(path, options={"encoding": "utf-8"})
+    assert error.code == "unreadable_file"
+    assert "utf-16-le" in error.message
+
+
+def test_utf16_option_without_bom_read(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("obligor_id,pd,default_flag\nA,0.1,0\n".encode("utf-16-be"))
+    assert ingest(path, options={"encoding": "utf-16-be"}).n_rows == 1
