@@ -138,7 +138,7 @@ def test_feature_csi_floors_empty_level(client):
     assert by_label(csi)["B1"]["flags"] == ["empty in current"]
     assert by_label(csi)["Missing"]["contribution"] == 0.0
     assert csi["status"] == "red"
-    lifted = [warning for warning in results["warnings"] if warning["message"].startswith("CSI of feature region: Bin 'B1'")]
+    lifted = [warning for warning in results["warnings"] if warning["message"].startswith("Feature region: Bin 'B1'")]
     assert len(lifted) == 1
     assert lifted[0]["details"] == {"feature": "region"}
 
