@@ -296,3 +296,18 @@ def test_ninety_defaults_get_no_small_sample_note(client, german_id):
     assert "small_sample" not in codes(body)
     assert all("note" not in entry for entry in body["results"]["summary_statuses"]
                if entry["metric"].startswith("discrimination."))
+
+
+def test_async_unknown_snapshot_date_fails_the_job(client, german_id):
+    import time
+
+    accepted = client.post("/api/analyze/pd", json={"dataset_id": german_id, "snapshot_date": "2030-01-01", "async": True})
+    assert accepted.status_code == 202, accepted.get_json()
+    job_url = accepted.get_json()["status_url"]
+    deadline = time.monotonic() + 30
+    job = client.get(job_url).get_json()
+    while job["state"] not in ("completed", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = client.get(job_url).get_json()
+    assert job["state"] == "failed", job
+    assert "2030-01-01" in json.dumps(job)
