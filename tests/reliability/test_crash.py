@@ -35,6 +35,7 @@ from tests.reliability.server import Server
 RANDOM_UPLOAD_KILLS = 15
 TARGETED_UPLOAD_KILLS = 3
 ASYNC_ANALYSIS_KILLS = 8
+ASYNC_UPLOAD_KILLS = 4
 SYNC_ANALYSIS_KILLS = 3
 RANDOM = random.Random(4242)
 SOURCE = (DATA / "pd_lendingclub.csv").read_text().splitlines()
@@ -90,6 +91,19 @@ def kill_worker(server: Server) -> int:
     (pid,) = server.worker_pids()
     os.kill(pid, signal.SIGKILL)
     return pid
+
+
+def kill_during_job(server: Server, store: Store, submit, delay: float) -> tuple[str, dict]:
+    """Submit a background job, kill the worker after ``delay`` s; return the job's state then and now."""
+    accepted = submit()
+    assert accepted.status_code == 202, accepted.text
+    job_id = accepted.json()["job_id"]
+    time.sleep(delay)
+    pid = kill_worker(server)
+    rows = store.rows("SELECT state FROM jobs WHERE id = ?", (job_id,))
+    state_at_kill = rows[0][0] if rows else "missing"
+    server.wait_ready(1, exclude={pid})
+    return state_at_kill, requests.get(f"{server.base}/api/jobs/{job_id}", timeout=60).json()
 
 
 def check_whole(store: Store, answered: dict[int, bytes]) -> dict[str, int]:
@@ -187,33 +201,36 @@ def test_kill_9_uploads_and_analyses(tmp_path):
         upload_problems = {name: count for name, count in problems_seen.items() if count}
         assert not upload_problems, upload_problems
 
-        # Analyses: a background job killed while running must come back failed and retryable.
+        # Background jobs (analyses and uploads) killed while running must come back failed and retryable.
         dataset_id = next(iter(answered))
         calibration = time.perf_counter()
         assert requests.post(f"{server.base}/api/analyze/pd", json={"dataset_id": dataset_id}, timeout=60).status_code == 200
         analysis_seconds = time.perf_counter() - calibration
-        jobs = {"interrupted": 0, "recovered_failed_retryable": 0, "finished_before_the_kill": 0}
+        jobs = Counter()
         interrupted_ids = []
-        for _number in range(ASYNC_ANALYSIS_KILLS):
-            accepted = requests.post(f"{server.base}/api/analyze/pd", json={"dataset_id": dataset_id, "async": True},
-                                     timeout=60)
-            assert accepted.status_code == 202, accepted.text
-            job_id = accepted.json()["job_id"]
-            time.sleep(RANDOM.uniform(0.0, 1.2 * analysis_seconds))
-            pid = kill_worker(server)
-            (state_at_kill,) = store.rows("SELECT state FROM jobs WHERE id = ?", (job_id,))[0:1] or [("missing",)]
-            server.wait_ready(1, exclude={pid})
-            job = requests.get(f"{server.base}/api/jobs/{job_id}", timeout=60).json()
-            if state_at_kill[0] in ("queued", "running"):
-                jobs["interrupted"] += 1
-                interrupted_ids.append(job_id)
+        submissions = [("analysis", None, lambda: requests.post(
+            f"{server.base}/api/analyze/pd", json={"dataset_id": dataset_id, "async": True}, timeout=60),
+            analysis_seconds)] * ASYNC_ANALYSIS_KILLS
+        submissions += [("upload", f"a{number}-", lambda number=number: requests.post(
+            f"{server.base}/api/upload/pd", data={"async": "true"},
+            files={"file": (f"a{number}.csv", content(f"a{number}-"))}, timeout=60),
+            upload_seconds) for number in range(ASYNC_UPLOAD_KILLS)]
+        for kind, tag, submit, seconds in submissions:
+            state_at_kill, job = kill_during_job(server, store, submit, RANDOM.uniform(0.0, 1.2 * seconds))
+            if state_at_kill in ("queued", "running"):
+                jobs[f"{kind}_jobs_interrupted"] += 1
+                interrupted_ids.append((kind, tag, job["job_id"]))
                 assert job["state"] == "failed", job
                 assert job["retryable"] is True, job
-                assert job["error"]["code"] == "interrupted"
-                jobs["recovered_failed_retryable"] += 1
+                assert job["error"]["code"] == "interrupted", job
+                jobs[f"{kind}_jobs_failed_retryable"] += 1
             else:
                 assert job["state"] == "completed", job
-                jobs["finished_before_the_kill"] += 1
+                jobs[f"{kind}_jobs_finished_before_the_kill"] += 1
+                if tag is not None:
+                    answered[job["dataset_id"]] = content(tag)
+            problems = {name: count for name, count in check_whole(store, answered).items() if count}
+            assert not problems, problems
         sync_kills = Counter()
         for _number in range(SYNC_ANALYSIS_KILLS):
             before = len(store.rows("SELECT id FROM analysis_results"))
@@ -233,10 +250,9 @@ def test_kill_9_uploads_and_analyses(tmp_path):
             assert len(results) > 100
         assert not [row for row in store.rows("SELECT state FROM jobs") if row[0] in ("queued", "running")]
 
-        # A recovered job can be retried and then completes.
-        retried = None
-        if interrupted_ids:
-            again = requests.post(f"{server.base}/api/jobs/{interrupted_ids[0]}/retry", timeout=60)
+        # Every recovered job can be retried, and the retry completes; a retried upload stores the same bytes.
+        for kind, tag, job_id in interrupted_ids:
+            again = requests.post(f"{server.base}/api/jobs/{job_id}/retry", timeout=60)
             assert again.status_code == 202, again.text
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -245,19 +261,23 @@ def test_kill_9_uploads_and_analyses(tmp_path):
                     break
                 time.sleep(0.1)
             assert retried["state"] == "completed", retried
+            jobs[f"{kind}_jobs_retried_and_completed"] += 1
+            if tag is not None:
+                answered[retried["dataset_id"]] = content(tag)
         final = check_whole(store, answered)
         assert not {name: count for name, count in final.items() if count}, final
         seconds = time.perf_counter() - started
 
     record("kill_9", {
-        "kills": RANDOM_UPLOAD_KILLS + TARGETED_UPLOAD_KILLS + ASYNC_ANALYSIS_KILLS + SYNC_ANALYSIS_KILLS,
+        "kills": (RANDOM_UPLOAD_KILLS + TARGETED_UPLOAD_KILLS + ASYNC_ANALYSIS_KILLS + ASYNC_UPLOAD_KILLS
+                  + SYNC_ANALYSIS_KILLS),
         "upload_kills": RANDOM_UPLOAD_KILLS + TARGETED_UPLOAD_KILLS,
         "upload_kill_moments": dict(moments),
         "partial_datasets_left": sum(problems_seen.values()),
         "uploads_answered_200_and_kept": len(answered),
         "analysis_jobs_killed": ASYNC_ANALYSIS_KILLS,
-        "jobs": jobs,
-        "retried_job_completed": retried is not None and retried["state"] == "completed",
+        "upload_jobs_killed": ASYNC_UPLOAD_KILLS,
+        "jobs": dict(sorted(jobs.items())),
         "sync_analysis_kills": dict(sync_kills),
         "upload_seconds": round(upload_seconds, 2),
         "analysis_seconds": round(analysis_seconds, 2),
