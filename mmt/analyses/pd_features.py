@@ -108,7 +108,7 @@ def _feature_csi(inputs: Any, feature: str, kind: str, statuses: list, warnings:
     status = status_lower_is_better(result.statistic, thresholds["csi_threshold"], thresholds["csi_red_threshold"])
     statuses.append({"metric": f"stability.csi[{feature}]", "value": result.statistic, "status": status})
     entry = {**result.to_dict(), "value": result.statistic, "status": status, "binning": binning}
-    warnings.extend(grouped_warnings("psi_floor", f"CSI of feature {feature}", result.warnings, feature=feature))
+    warnings.extend(grouped_warnings("psi_floor", f"Feature {feature}", result.warnings, feature=feature))
     if unseen_levels:
         entry["unseen_levels"] = unseen_levels
         warnings.append({"code": "unseen_levels", "message": f"Feature {feature}: levels not seen in the reference period: "
