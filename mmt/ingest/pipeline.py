@@ -580,7 +580,8 @@ class _Run:
             found = source.malformed_lines()
             listed = ", ".join(f"line {item['line']} has {item['fields']}" for item in found)
             raise ValidationError(
-                f"The CSV file is malformed: {invalid_rows} rows do not have the {len(names)} fields of the header "
+                f"The CSV file is malformed: {_rows(invalid_rows)} {'does' if invalid_rows == 1 else 'do'} not have "
+                f"the {len(names)} fields of the header "
                 f'({listed}). Quote values that contain the delimiter "{source.delimiter}" and check for missing or extra delimiters.',
                 code="malformed_csv",
                 details={
@@ -762,7 +763,8 @@ class _Run:
             self.warnings.append(
                 {
                     "code": "missing_values",
-                    "message": f'{_rows(quality.missing)} have no {role} (column "{column}"){extra}; analyses that need it leave these rows out.',
+                    "message": f'{_rows(quality.missing)} {"has" if quality.missing == 1 else "have"} no {role} '
+                               f'(column "{column}"){extra}; analyses that need it leave these rows out.',
                     "details": {"role": role, "column": column, "count": quality.missing},
                 }
             )
