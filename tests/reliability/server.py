@@ -62,6 +62,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def drop_postgresql_database(base_url: str, name: str) -> None:
+    """Drop database ``name`` beside ``base_url``'s, if it exists."""
+    if not name.isidentifier():
+        raise ValueError(f"not a plain database name: {name!r}")
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
+            {"name": name})
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
 def postgresql_database(base_url: str, name: str) -> str:
     """Return the URL of database ``name`` beside ``base_url``'s, created empty (dropped first if present)."""
     if not name.isidentifier():

@@ -25,7 +25,7 @@ import requests
 
 from tests.conftest import DATA
 from tests.reliability.figures import record
-from tests.reliability.server import Server, postgresql_database
+from tests.reliability.server import Server, drop_postgresql_database, postgresql_database
 from tests.reliability.test_threshold_races import KEYS, check_history_chains, new_value
 
 THREADS = 64
@@ -37,6 +37,8 @@ SEEDS = 4
 DOOMED = 10
 ROWS = 120
 STORM_SECONDS = 150
+# A database of its own, so that the test neither sees nor disturbs the shared test database.
+POSTGRESQL_DATABASE = "mmt_reliability"
 
 BASE_LINES = (DATA / "pd_germancredit.csv").read_text().splitlines()
 
@@ -248,10 +250,14 @@ def test_gunicorn_parallel_clients(database, tmp_path):
     if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'mmt.sqlite3'}"
     else:
-        url = postgresql_database(os.environ["MMT_TEST_DATABASE_URL"], "mmt_reliability")
-    with Server(tmp_path, url, workers=4) as server:
-        result = storm(server)
-        figures = verify(server, result)
+        url = postgresql_database(os.environ["MMT_TEST_DATABASE_URL"], POSTGRESQL_DATABASE)
+    try:
+        with Server(tmp_path, url, workers=4) as server:
+            result = storm(server)
+            figures = verify(server, result)
+    finally:
+        if database == "postgresql":
+            drop_postgresql_database(os.environ["MMT_TEST_DATABASE_URL"], POSTGRESQL_DATABASE)
     assert result["max_in_flight"] >= 50
     assert result["seconds"] < STORM_SECONDS
     record(f"concurrency_{database}", figures)

@@ -8,8 +8,8 @@ upload that received a 200 response is stored, and every analysis result is
 complete.
 
 Most kills fall at random times. Three more wait for the narrowest point of
-an upload, after the Parquet file was moved into the dataset folder and
-before the row is committed; a hook in the test's gunicorn configuration
+an upload: after the Parquet file was moved into the dataset folder and
+before the row is committed. A hook in the test's gunicorn configuration
 widens that moment to 0.4 s so the kill can land in it.
 """
 
