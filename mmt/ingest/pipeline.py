@@ -518,7 +518,7 @@ class _Run:
             chosen = NumberFormat(self.options.get("decimal", "."), self.options.get("thousands"))
             return {index: chosen for index in range(len(names))}
         if not source.detect_number_format:
-            return {}
+            return self._comma_grouped_features(source, names, roles, unnamed, first)
         numeric_roles = {
             index for role, index in roles.items() if self.by_role[role].kind in ("numeric", "probability")
         }
@@ -544,6 +544,40 @@ class _Run:
             if item.dot_thousands and not (item.comma_decimal or item.dot_decimal or item.multi_dot):
                 self.warnings.append(_number_format_from_file(names[index], first[index], resolved))
             formats[index] = resolved
+        return formats
+
+    def _comma_grouped_features(self, source, names, roles, unnamed, first) -> dict[int, NumberFormat]:
+        """Find feature columns of a comma-separated file written with "," thousands separators.
+
+        English spreadsheet exports quote amounts such as "1,169.00". Left as
+        text, such a column would be binned level by level and give a false
+        CSI, so every sampled value must match the grouped pattern and at least
+        one must contain a separator.
+        """
+        if not isinstance(source, CsvSource):
+            return {}
+        formats: dict[int, NumberFormat] = {}
+        role_columns = set(roles.values())
+        for index in range(len(names)):
+            if index in unnamed or index in role_columns:
+                continue
+            values = trimmed(head(first[index]))
+            if not pa.types.is_string(values.type):
+                continue
+            values, _count = without_tokens(values)
+            present = values.drop_null()
+            if len(present) == 0:
+                continue
+            grouped = pc.match_substring_regex(present, _COMMA_GROUPED)
+            if not pc.all(grouped).as_py() or not pc.any(pc.match_substring(present, ",")).as_py():
+                continue
+            formats[index] = COMMA_THOUSANDS
+            self.warnings.append({
+                "code": "thousands_separator_detected",
+                "message": f'Column "{names[index]}" writes numbers with "," as thousands separator (e.g. '
+                           f'"{present[0].as_py()}") and was read as numbers. Pass the option thousands to override.',
+                "details": {"column": names[index], "thousands": ",", "decimal": "."},
+            })
         return formats
 
     def _note_unmapped_date(self, role: str, name: str) -> None:
@@ -971,6 +1005,11 @@ def _duplicate_warning(duplicates: dict) -> dict:
             f"{', '.join(listed[:5])}. All rows are kept."
         )
     return {"code": "duplicate_ids", "message": message, "details": duplicates}
+
+
+# A number with "," grouping thousands and "." as decimal mark, e.g. -1,169.00.
+_COMMA_GROUPED = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"
+COMMA_THOUSANDS = NumberFormat(".", ",")
 
 
 def _rows(count: int) -> str:

@@ -214,3 +214,30 @@ def test_utf16_option_without_bom_read(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_bytes("obligor_id,pd,default_flag\nA,0.1,0\n".encode("utf-16-be"))
     assert ingest(path, options={"encoding": "utf-16-be"}).n_rows == 1
+
+
+def test_comma_grouped_feature_is_read_as_numbers(tmp_path):
+    import pandas as pd
+
+    from mmt.ingest import ingest_file
+    from tests.conftest import DATA
+
+    frame = pd.read_csv(DATA / "pd_germancredit.csv")
+    frame["credit_amount"] = frame["credit_amount"].map(lambda value: f"{value:,.2f}")
+    source = tmp_path / "grouped.csv"
+    source.write_text(frame.to_csv(index=False))
+    result = ingest_file(source, source.name, "pd", tmp_path / "out.parquet")
+    stored = pd.read_parquet(tmp_path / "out.parquet")["credit_amount"]
+    original = pd.read_csv(DATA / "pd_germancredit.csv")["credit_amount"]
+    assert stored.dtype == "float64"
+    assert stored.tolist() == original.astype(float).tolist()
+    assert [warning["code"] for warning in result.warnings].count("thousands_separator_detected") == 1
+
+
+def test_text_with_commas_stays_text(tmp_path):
+    from mmt.ingest import ingest_file
+
+    source = tmp_path / "text.csv"
+    source.write_text('pd,default_flag,note\n0.1,0,"1,2"\n0.2,1,"a,b"\n')
+    result = ingest_file(source, source.name, "pd", tmp_path / "out.parquet")
+    assert "thousands_separator_detected" not in [warning["code"] for warning in result.warnings]
