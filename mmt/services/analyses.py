@@ -29,7 +29,7 @@ LOGGER = logging.getLogger("mmt.analysis")
 
 @dataclass
 class AnalysisRun:
-    """What an analysis handler returns to the runner."""
+    """Outcome of an analysis handler: results, datasets read and parameters used."""
 
     results: dict[str, Any]
     datasets: list[Dataset] = field(default_factory=list)

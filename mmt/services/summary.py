@@ -3,7 +3,7 @@
 ``latest`` keeps the latest result of each analysis type (the contract of the
 original API); ``latest_by_dataset`` and ``breaches`` cover the latest result
 of every (dataset, analysis type) pair, so that a team monitoring several
-models sees every one of them. A result evaluated under thresholds that have
+models finds every one of them. A result evaluated under thresholds that have
 changed since is marked, because its traffic lights are those of its own
 thresholds.
 """
@@ -37,7 +37,10 @@ def _describe(record: AnalysisResult, thresholds: dict[str, float], names: dict[
         status = entry.get("status") if isinstance(entry, dict) else None
         if status in counts:
             counts[status] += 1
-    overall = "red" if counts["red"] else "amber" if counts["amber"] else "green" if counts["green"] else None
+    overall = None
+    for status in ("green", "amber", "red"):
+        if counts[status]:
+            overall = status
     used = dict(record.thresholds or {})
     changed = sorted(key for key, value in thresholds.items() if key in used and used[key] != value)
     return {
