@@ -109,10 +109,14 @@ def test_pd_grade_tests_match_scipy(analysed, name):
     assert ordered == sorted(ordered)
 
 
-def test_pd_information_value_matches_hand_computation(analysed):
-    body = analysed("pd_germancredit.csv")
-    _, current = periods("pd_germancredit.csv")
-    feature = "status_of_existing_checking_account"
+@pytest.mark.parametrize(("name", "feature"), [
+    ("pd_germancredit.csv", "status_of_existing_checking_account"),
+    ("pd_default_islp.csv", "student"),
+    ("pd_lendingclub.csv", "verification_status"),
+])
+def test_pd_information_value_matches_hand_computation(analysed, name, feature):
+    body = analysed(name)
+    _, current = periods(name)
     entry = next(item for item in body["results"]["variable_importance"] if item["feature"] == feature)
     table = current.groupby(feature)["default_flag"].agg(["sum", "size"])
     bads = table["sum"].to_numpy(dtype=float)
