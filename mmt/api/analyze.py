@@ -29,6 +29,16 @@ def _document_analyses() -> None:
         )(lambda: None)
 
 
+def _check_request(analysis_type: str, payload: dict) -> None:
+    """Validate the options before any work, so a background job never starts on a request that cannot run."""
+    from mmt.analyses import registry
+    from mmt.services.analyses import HANDLERS
+
+    model = registry.REQUEST_MODELS.get(analysis_type)
+    if model is not None and analysis_type in HANDLERS:
+        model.model_validate(payload)
+
+
 @bp.post("/api/analyze/<analysis_type>")
 def analyze(analysis_type: str):
     payload = json_body()
@@ -40,6 +50,7 @@ def analyze(analysis_type: str):
         if compat_body is not None:
             return jsonify(compat_body)
     requested = async_flag(payload.pop("async", None))
+    _check_request(analysis_type, payload)
     if analysis_in_background(state, analysis_type, payload, requested):
         job_id = submit_analysis(state, analysis_type, payload)
         body = JobAccepted(job_id=job_id, status_url=url_for("jobs.get_job", job_id=job_id),

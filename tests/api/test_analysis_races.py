@@ -40,3 +40,9 @@ def test_failed_job_with_date_details_is_recorded(client, upload):
     assert job["retryable"] is False
     assert job["error"]["code"]
     assert "2030-01-01" in str(job["error"]["details"])
+
+
+def test_async_request_with_unknown_option_rejected_before_the_job(client):
+    response = client.post("/api/analyze/pd", json={"async": True, "no_such_option": 1})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_request"
