@@ -400,7 +400,7 @@ def _grade_order(labels: list[str], options: TransitionOptions) -> GradeOrder:
         )
     except ValueError as error:
         # A blank or repeated grade in the requested order is the request's fault.
-        raise ValidationError(str(error), code="invalid_grade_order", status=400) from None
+        raise ValidationError(str(error), code="invalid_grade_order", details={"grade_order": options.grade_order}) from None
     if order.default_states or options.default_states is not None:
         return order
     # Every matrix gets a default column, so that "no defaults" is visible.
