@@ -42,7 +42,7 @@ MIN_DEFAULTS_FOR_DISCRIMINATION = 10
 
 @dataclass
 class PDInputs:
-    """What the PD analysis reads: selections, columns and options."""
+    """Inputs of the PD analysis: selections, columns and options."""
 
     engine: Engine
     current: Selection
