@@ -15,6 +15,7 @@ import numpy as np
 
 from mmt.analyses.common import grouped_warnings, metric_entry, not_computable_entry
 from mmt.analyses.pd_features import feature_stability_and_importance
+from mmt.analyses.pd_scale import pd_scale_warning
 from mmt.engine.base import Engine, Grouping, Selection
 from mmt.engine.prefetch import PrefetchingEngine
 from mmt.engine.ranks import MERGE_ABOVE, merge_pure_runs
@@ -62,6 +63,8 @@ class PDInputs:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     # The segment and snapshot filters the user asked for, as text (for messages).
     requested_filters: dict[str, list[str]] = field(default_factory=dict)
+    # Headers of the uploaded file for the analysis columns, e.g. {"pd": "PD_1_YR"} (for messages).
+    source_columns: dict[str, str] = field(default_factory=dict)
     # Discrimination results per score-count table, so that a period with one
     # snapshot and that snapshot's trend entry are computed once.
     discrimination_cache: dict[int, Any] = field(default_factory=dict)
@@ -478,7 +481,20 @@ def _calibration(inputs: PDInputs, statuses: list, warnings: list) -> dict[str, 
     section = result.to_dict()
     section["grouping"] = grouping
     _calibration_statuses(section, inputs.thresholds, statuses)
+    portfolio = result.portfolio
+    scale_warning = pd_scale_warning(_column_label(inputs, inputs.score_column), portfolio.obligors,
+                                     portfolio.defaults, portfolio.mean_pd)
+    if scale_warning is not None:
+        warnings.append(scale_warning)
     return section
+
+
+def _column_label(inputs: PDInputs, column: str) -> str:
+    """Return the analysis name of ``column``, followed by its header in the file when upload renamed it."""
+    source = inputs.source_columns.get(column, "").strip()
+    if not source or source == column:
+        return column
+    return f"{column} ({source} in the uploaded file)"
 
 
 def _calibration_statuses(section: dict[str, Any], thresholds: dict[str, float], statuses: list) -> None:
