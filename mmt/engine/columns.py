@@ -16,6 +16,7 @@ other value count as observations but in neither class.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +24,34 @@ import numpy as np
 from mmt.engine.base import Aggregates
 
 
-def _sorted(data: np.ndarray, keep: np.ndarray | None, in_place: bool = False) -> np.ndarray:
-    """The rows of ``data`` where ``keep`` is true, sorted; with ``in_place``, ``data`` itself may be sorted."""
+def _narrow_integer_type(data: np.ndarray) -> np.dtype | None:
+    """The 8- or 16-bit integer type that holds every value of an integer ``data``, or None.
+
+    NumPy sorts such narrow integers with a radix sort, about ten times faster
+    than its comparison sort of 64-bit values; ages, months on book and
+    counts of delinquencies fit.
+    """
+    if data.dtype.kind not in "iu" or data.dtype.itemsize <= 2 or data.size == 0:
+        return None
+    low, high = int(data.min()), int(data.max())
+    for candidate in (np.int8, np.int16):
+        limits = np.iinfo(candidate)
+        if limits.min <= low and high <= limits.max:
+            return np.dtype(candidate)
+    return None
+
+
+def _sorted(data: np.ndarray, keep: np.ndarray | None, in_place: bool = False,
+            narrow: np.dtype | None = None) -> np.ndarray:
+    """The rows of ``data`` where ``keep`` is true, sorted; with ``in_place``, ``data`` itself may be sorted.
+
+    With ``narrow``, the values are sorted as that smaller integer type and
+    handed back in the type of ``data``: the result is the same.
+    """
+    if narrow is not None:
+        chosen = (data[keep] if keep is not None else data).astype(narrow)
+        chosen.sort(kind="stable")
+        return chosen.astype(data.dtype)
     if keep is not None:
         chosen = data[keep]
     elif in_place:
@@ -33,6 +60,20 @@ def _sorted(data: np.ndarray, keep: np.ndarray | None, in_place: bool = False) -
         chosen = np.array(data, copy=True)
     chosen.sort()
     return chosen
+
+
+def build_many(raw_columns: dict[str, np.ndarray], flag: np.ndarray | None,
+               threads: int = 1) -> dict[str, "SortedColumn"]:
+    """:meth:`SortedColumn.build` of several columns, ``threads`` at a time.
+
+    NumPy releases the GIL while it sorts, so two threads sort two columns at
+    once on two cores.
+    """
+    if threads <= 1 or len(raw_columns) <= 1:
+        return {column: SortedColumn.build(values, flag) for column, values in raw_columns.items()}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mmt-sort") as workers:
+        futures = {column: workers.submit(SortedColumn.build, values, flag) for column, values in raw_columns.items()}
+        return {column: future.result() for column, future in futures.items()}
 
 
 @dataclass(frozen=True)
@@ -47,6 +88,11 @@ class SortedColumn:
     missing_events: int
     missing_flag_missing: int
     missing_flag_other: int
+
+    def __post_init__(self) -> None:
+        # Sorted columns are shared between analyses and threads, so they are read-only.
+        for array in (self.values, self.events, self.flag_missing, self.flag_other):
+            array.flags.writeable = False
 
     @property
     def nbytes(self) -> int:
@@ -68,9 +114,10 @@ class SortedColumn:
             absent = nan if absent is None else absent | nan
         if absent is not None and not absent.any():
             absent = None
+        narrow = _narrow_integer_type(data if absent is None else data[~absent])
         if flag is None:
             empty = np.zeros(0, dtype=data.dtype)
-            return cls(_sorted(data, None if absent is None else ~absent), empty, empty, empty,
+            return cls(_sorted(data, None if absent is None else ~absent, narrow=narrow), empty, empty, empty,
                        0 if absent is None else int(absent.sum()), 0, 0, 0)
         flag_data = np.ma.getdata(flag)
         flag_mask = np.ma.getmaskarray(flag) if np.ma.isMaskedArray(flag) else np.zeros(flag_data.shape, dtype=bool)
@@ -83,14 +130,14 @@ class SortedColumn:
         any_other = bool(is_other.any())
 
         def pick(condition: np.ndarray) -> np.ndarray:
-            return _sorted(data, condition if absent is None else condition & ~absent)
+            return _sorted(data, condition if absent is None else condition & ~absent, narrow=narrow)
 
         events = pick(is_event)
         flag_missing = pick(flag_mask) if any_flag_missing else empty
         flag_other = pick(is_other) if any_other else empty
         # The subsets are taken, so a writable fetched column can now be sorted where it is.
         return cls(
-            values=_sorted(data, None if absent is None else ~absent, in_place=data.flags.writeable),
+            values=_sorted(data, None if absent is None else ~absent, in_place=data.flags.writeable, narrow=narrow),
             events=events,
             flag_missing=flag_missing,
             flag_other=flag_other,

@@ -23,8 +23,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from mmt.engine.base import Aggregates, Grouping, Profile, Selection
-from mmt.engine.columns import SortedColumn
+from mmt.engine.columns import SortedColumn, build_many
 from mmt.engine.exact import quantile_ranks
+from mmt.engine.sorted_cache import SHARED, file_identity
 from mmt.engine.sql import SQLEngine, counts_per_score, double_literal, interpolate_quantiles
 
 _LOCAL = threading.local()
@@ -97,11 +98,19 @@ class DuckDBEngine(SQLEngine):
             cache = scope[1]
         found: dict[str, SortedColumn] = {}
         wanted = []
+        identity = file_identity(selection.path)
         for column in dict.fromkeys(columns):
             key = (selection, column)
             if cache is not None and key in cache:
                 cache.move_to_end(key)
                 found[column] = cache[key]
+                continue
+            shared = SHARED.get((identity, selection, column, flag)) if identity is not None else None
+            if shared is not None:
+                found[column] = shared
+                if cache is not None:
+                    cache[key] = shared
+                    _trim(cache)
             else:
                 wanted.append(column)
         if wanted:
@@ -111,6 +120,8 @@ class DuckDBEngine(SQLEngine):
                 batch = wanted[start:start + per_query]
                 for column, sorted_column in self._fetch_sorted(selection, batch, flag).items():
                     found[column] = sorted_column
+                    if identity is not None:
+                        SHARED.put((identity, selection, column, flag), sorted_column)
                     if cache is not None:
                         cache[(selection, column)] = sorted_column
                         _trim(cache)
@@ -119,7 +130,7 @@ class DuckDBEngine(SQLEngine):
     def _fetch_sorted(self, selection: Selection, columns: list[str], flag: str | None) -> dict[str, SortedColumn]:
         arrays = self._fetch_arrays(selection, columns + ([flag] if flag is not None else []))
         flag_values = arrays[len(columns)] if flag is not None else None
-        return {column: SortedColumn.build(values, flag_values) for column, values in zip(columns, arrays)}
+        return build_many(dict(zip(columns, arrays)), flag_values, self.threads)
 
     def _fetch_arrays(self, selection: Selection, columns: list[str]) -> list[np.ndarray]:
         """The selected rows of ``columns`` as NumPy arrays; missing values are NaN or masked.
