@@ -195,7 +195,11 @@ class NumberRole(Converter):
                 numbers = fast_cast(array, pa.float64())
                 if numbers is not None and not pc.any(pc.invert(pc.is_finite(numbers))).as_py():
                     return numbers, _all_false(len(array))
-            return parse_floats(trimmed(array), self.number_format)
+            values = trimmed(array)
+            if self.spec.kind == "probability":
+                values, percents = percents_as_exponents(values)
+                self.count("percent_values", percents)
+            return parse_floats(values, self.number_format)
         if pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_decimal(array.type):
             numbers = pc.cast(array, pa.float64())
             invalid = pc.fill_null(pc.invert(pc.is_finite(numbers)), False)
@@ -204,6 +208,22 @@ class NumberRole(Converter):
             return pa.nulls(len(array), pa.float64()), _all_false(len(array))
         # Dates, booleans and other types are not numbers.
         return pa.nulls(len(array), pa.float64()), pc.is_valid(array)
+
+
+def percents_as_exponents(values: pa.Array) -> tuple[pa.Array, int]:
+    """Rewrite trimmed texts such as ``2.2%`` as ``2.2e-2`` and return them with the number rewritten.
+
+    A probability written as a percentage is unambiguous. Moving the decimal
+    point through the exponent, rather than dividing by 100 after parsing,
+    gives the double nearest to the written decimal (0.022, not
+    0.022000000000000002).
+    """
+    marked = pc.fill_null(pc.ends_with(values, "%"), False)
+    count = pc.sum(marked).as_py() or 0
+    if not count:
+        return values, 0
+    number = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(values, 0, -1))
+    return pc.if_else(marked, pc.binary_join_element_wise(number, "e-2", ""), values), count
 
 
 def _all_false(length: int) -> pa.Array:

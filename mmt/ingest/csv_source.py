@@ -45,6 +45,8 @@ class EncodingRestart(Exception):
 
 
 _FALLBACK = {"utf-8": "cp1252", "cp1252": "latin-1"}
+# Encodings in which the byte 0x22 is always the double quote and never part of another character.
+_ASCII_BASED = {"utf-8", "utf-8-sig", "utf8", "cp1252", "latin-1", "iso-8859-1", "ascii", "windows-1252"}
 
 
 class CsvSource:
@@ -169,6 +171,17 @@ class CsvSource:
                 self._restart_encoding()
             if "Empty CSV file" in message:
                 return
+            if "straddling" in message:
+                # A quoted value longer than a block: most often a quote that is never closed.
+                line = self._unpaired_quote_line() if self.encoding.replace("_", "-").lower() in _ASCII_BASED else None
+                if line is not None:
+                    raise _unclosed_quote(line, None) from None
+                raise ValidationError(
+                    f"A quoted value of the file is longer than {BLOCK_SIZE >> 20} MB, more than MMT reads as one "
+                    "value. Check the quotes of the file; a text value of that size is not monitoring data.",
+                    code="malformed_csv",
+                    details={"reason": message, "max_value_bytes": BLOCK_SIZE},
+                ) from None
             raise ValidationError(
                 f"The CSV file cannot be split into rows and columns: {message}. "
                 "Check the delimiter and the quotes.",
@@ -209,6 +222,48 @@ class CsvSource:
                         yield record_number - self.header_row, start_line, record
             except (csv.Error, UnicodeDecodeError):
                 return
+
+    def check_closed_quotes(self, last_row: list[pa.Array], names: list[str]) -> None:
+        """Reject a file whose last double quote opens a value that never closes.
+
+        Arrow then reads everything up to the end of the file as that one
+        value, silently merging the rows below it. Such a value is always in
+        the last row and spans lines, so the file is scanned only when a
+        value of the last row has a line break. The quotes of a well-formed
+        file pair up (an escaped quote is written twice), so an odd count
+        proves the fault, and the unpaired quote is the last one.
+
+        Raises
+        ------
+        ValidationError
+            ``unclosed_quote`` with the line of the opening quote and the column.
+        """
+        if self.encoding.replace("_", "-").lower() not in _ASCII_BASED:
+            return
+        column = next((index for index, values in enumerate(last_row)
+                       if len(values) and values[len(values) - 1].is_valid
+                       and any(mark in values[len(values) - 1].as_py() for mark in "\r\n")), None)
+        if column is None:
+            return
+        line = self._unpaired_quote_line()
+        if line is not None:
+            raise _unclosed_quote(line, names[column] if column < len(names) else f"column {column + 1}")
+
+    def _unpaired_quote_line(self) -> int | None:
+        """Line of the last double quote when the file has an odd number of them, else None."""
+        quotes, last_quote = 0, -1
+        with open(self.path, "rb") as raw:
+            offset = 0
+            for chunk in iter(lambda: raw.read(1 << 24), b""):
+                found = chunk.count(b'"')
+                if found:
+                    quotes += found
+                    last_quote = offset + chunk.rindex(b'"')
+                offset += len(chunk)
+        if quotes % 2 == 0:
+            return None
+        with open(self.path, "rb") as raw:
+            return raw.read(last_quote).count(b"\n") + 1
 
     def line_numbers(self, rows: list[int]) -> dict[int, int]:
         """Map 0-based data-row indices to 1-based file line numbers by reading the file again."""
@@ -287,6 +342,16 @@ def _prefetched(reader: pa_csv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
             except queue.Empty:
                 pass
         worker.join()
+
+
+def _unclosed_quote(line: int, column: str | None) -> ValidationError:
+    where = f'on line {line}, in column "{column}",' if column else f"on line {line}"
+    return ValidationError(
+        f'The double quote (") {where} is never closed, so every line after it would be read as part of '
+        "one value. Close the quote or remove it, and upload the file again.",
+        code="unclosed_quote",
+        details={"line": line, "column": column},
+    )
 
 
 def _arrow_encoding(encoding: str) -> str:

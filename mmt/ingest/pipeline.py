@@ -39,6 +39,7 @@ from mmt.ingest.columns import (
     TextRole,
     WidenColumn,
     head,
+    percents_as_exponents,
     trimmed,
     without_tokens,
 )
@@ -391,6 +392,7 @@ class _Run:
         plan: _Plan | None = None
         sink: _BatchSink | None = None
         rows = 0
+        last_row: list[pa.Array] = []
         unnamed_values: dict[int, int] = {}
         cross_counts: dict[str, int] = {}
         identifiers = _Identifiers()
@@ -411,6 +413,7 @@ class _Run:
                         code="too_many_rows",
                         details={"max_rows": self.max_rows, "rows_read": rows},
                     )
+                last_row = [values.slice(length - 1) for values in columns]
                 _note_unnamed_values(plan.unnamed, columns, offset, unnamed_values)
                 outputs, by_role = self._convert(workers, plan, columns, offset)
                 _count_cross_checks(by_role, cross_counts)
@@ -422,6 +425,8 @@ class _Run:
             workers.shutdown(wait=True, cancel_futures=True)
             if sink is not None:
                 sink.close()
+        if isinstance(source, CsvSource):
+            source.check_closed_quotes(last_row, names)
         self._raise_structure_errors(source, names, rows, unnamed_values)
         self._raise_formula_errors(source, plan)
         self._raise_value_errors(source)
@@ -527,6 +532,7 @@ class _Run:
         numeric_roles = {
             index for role, index in roles.items() if self.by_role[role].kind in ("numeric", "probability")
         }
+        probability_roles = {index for role, index in roles.items() if self.by_role[role].kind == "probability"}
         other_roles = set(roles.values()) - numeric_roles
         evidence = {}
         for index in range(len(names)):
@@ -537,6 +543,8 @@ class _Run:
                 continue
             if index not in numeric_roles:
                 values, _count = without_tokens(values)
+            elif index in probability_roles:
+                values, _count = percents_as_exponents(values)
             item = gather_evidence(values)
             if item.numeric:
                 evidence[index] = item
@@ -843,6 +851,16 @@ class _Run:
                     + ", ".join(f"{name}: {count}" for name, count in notes["formats"].items())
                     + "); every value was unambiguous and was read as a date.",
                     "details": {"column": column, "formats": notes["formats"]},
+                }
+            )
+        if notes.get("percent_values"):
+            count = notes["percent_values"]
+            self.warnings.append(
+                {
+                    "code": "percent_values_converted",
+                    "message": f'Column "{column}" has {count} {"value" if count == 1 else "values"} written as '
+                    f'percentages (such as "2.2%"); they were read as fractions (0.022).',
+                    "details": {"column": column, "role": role, "count": count},
                 }
             )
         below = {key: value for key, value in notes.items() if key.startswith(("below_", "above_"))}
