@@ -79,8 +79,15 @@ def trimmed(array: pa.Array) -> pa.Array:
         array = pc.cast(array, pa.string())
     if not is_text(array):
         return array
-    stripped = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+    return _empty_as_null(pc.utf8_trim_whitespace(array))
+
+
+def _empty_as_null(values: pa.Array) -> pa.Array:
+    """Turn empty texts into nulls; most columns have none, and then no copy is made."""
+    empty = pc.equal(values, "")
+    if not pc.any(empty).as_py():
+        return values
+    return pc.if_else(empty, pa.scalar(None, values.type), values)
 
 
 def without_tokens(values: pa.Array) -> tuple[pa.Array, int]:
@@ -500,12 +507,12 @@ class Feature(Converter):
             if pa.types.is_null(array.type):
                 return [pa.nulls(len(array), self.arrow_type)]
             if is_text(array):
-                return [pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)]
+                return [_empty_as_null(array)]
             return [array]
         if not is_text(array):
             array = pc.cast(array, pa.string())
         if self.type == "string":
-            return [pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)]
+            return [_empty_as_null(array)]
         if self.type in ("int64", "float64") and self.number_format == DOT_DECIMAL:
             numbers = fast_cast(array, _ARROW_TYPES[self.type])
             if numbers is not None and (self.type == "int64" or not pc.any(pc.invert(pc.is_finite(numbers))).as_py()):
