@@ -23,7 +23,9 @@ case with everything but letters and digits removed):
   ``lor``, ``log_odds*``, ``logit*`` or ``probit*``, or by values equal to
   the log, logit or probit of the target within a relative 1e-6. For
   example, ``lor`` in the original MMT sample file is the log-odds of
-  ``Defaultrate``.
+  ``Defaultrate``. They stay out of the regression, but their stationarity
+  is tested like the target's, because satellite models are often fitted
+  on the log-odds.
 - development and out-of-time samples: the ``split`` option comes first. It is
   a date or period such as ``2004Q4``, ``200412`` or ``2004-12-31`` that ends
   the development sample, or a fraction of the rows. Without it, a ``sample``
@@ -206,6 +208,8 @@ class _Prepared:
     sample_source: str
     excluded: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    # Columns excluded as transforms of the target, on the target's rows.
+    target_transforms: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def analyze_macro(
@@ -320,7 +324,7 @@ def _prepare(frame: pd.DataFrame, options: MacroOptions, date_name: str) -> _Pre
     warnings: list[str] = []
     target = _resolve_target(options, frame, columns, numeric, date_name)
     fitted = _resolve_fitted(options, frame, columns, numeric, target, warnings)
-    regressors, excluded = _resolve_regressors(
+    regressors, excluded, transforms = _resolve_regressors(
         options, frame, columns, numeric, date_name, target, fitted
     )
     _check_expected_signs(options, regressors)
@@ -354,6 +358,9 @@ def _prepare(frame: pd.DataFrame, options: MacroOptions, date_name: str) -> _Pre
         sample_source=sample_source,
         excluded=excluded,
         warnings=warnings,
+        target_transforms={
+            name: frame[name].to_numpy(dtype=float) for name in transforms
+        },
     )
 
 
@@ -545,7 +552,12 @@ def _resolve_regressors(
     date_name: str,
     target: str,
     fitted: str | None,
-) -> tuple[list[str], dict[str, str]]:
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """Return the regressors, the excluded columns with their reasons and the target transforms.
+
+    Explicit ``regressors`` exclude nothing, so no target transform is
+    looked for then.
+    """
     excluded: dict[str, str] = {}
     if options.regressors is not None:
         for name in options.regressors:
@@ -562,16 +574,21 @@ def _resolve_regressors(
                 code="invalid_options",
                 details={"columns": repeated + clashes},
             )
-        return list(options.regressors), excluded
+        return list(options.regressors), excluded, []
 
     regressors = []
+    transforms = []
     target_values = frame[target].to_numpy(dtype=float)
     for column in numeric:
         if column in (target, fitted):
             continue
-        reason = _helper_reason(column, date_name) or _target_transform_reason(
-            column, frame[column].to_numpy(dtype=float), target, target_values
-        )
+        reason = _helper_reason(column, date_name)
+        if reason is None:
+            reason = _target_transform_reason(
+                column, frame[column].to_numpy(dtype=float), target, target_values
+            )
+            if reason is not None:
+                transforms.append(column)
         if reason is None:
             regressors.append(column)
         else:
@@ -579,7 +596,7 @@ def _resolve_regressors(
     for column in columns:
         if column not in numeric and column != date_name:
             excluded.setdefault(column, "not numeric")
-    return regressors, excluded
+    return regressors, excluded, transforms
 
 
 def _target_transform_reason(
@@ -831,6 +848,12 @@ def _stationarity_section(
     )
     series: list[tuple[str, str, np.ndarray, Sequence[str]]] = [
         (data.target, "target", data.actual, target_extra)
+    ]
+    # A transform of the target is already on the transformed scale, so the
+    # target's extra transformations (logit of the log-odds...) are not applied.
+    series += [
+        (name, "target_transform", values, ())
+        for name, values in data.target_transforms.items()
     ]
     series += [
         (name, "regressor", data.regressor_values[:, j], ())
@@ -1390,6 +1413,7 @@ def _parameters(
             "regressors": data.regressors,
             "fitted": data.fitted,
             "excluded_columns": data.excluded,
+            "target_transforms": list(data.target_transforms),
             "significance_level": alpha,
             "sample_source": data.sample_source,
             "development_end": _last(data.dates[data.development]),
