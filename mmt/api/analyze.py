@@ -25,7 +25,8 @@ def _document_analyses() -> None:
             "post", f"/api/analyze/{analysis_type}", f"Run the {analysis_type} analysis and store its result", "analyze",
             request=registry.REQUEST_MODELS.get(analysis_type), response=AnalyzeResponse,
             responses={202: "Accepted as a background job (body: JobAccepted): with \"async\": true, "
-                            "or when the datasets hold more than MMT_ASYNC_ROW_THRESHOLD rows"},
+                            "when the datasets hold more than MMT_ASYNC_ROW_THRESHOLD rows, or when a PD, WOE or "
+                            "stability analysis reads more than MMT_ASYNC_CELL_THRESHOLD cells (rows × columns)"},
         )(lambda: None)
 
 
