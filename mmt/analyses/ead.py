@@ -7,6 +7,9 @@ and drawn amount at the reference date. Facilities with no undrawn amount
 the CCF figures, and their EAD is tested directly (EAD t-test). The EAD
 figures (MAPE, R-squared, EAD ratio) cover every facility with a realised
 and an estimated EAD.
+
+The options ``current_period`` and ``reference_period`` compare two periods
+of one dataset, as in the LGD analysis.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ from mmt.analyses.lgd import (
     check_segment_column,
     decile_data,
     error_entry,
+    metric_differences,
     numeric_column,
+    period_overlap_warning,
+    period_parameters,
     resolve_thresholds,
     segment_labels,
+    select_current_rows,
+    select_reference_rows,
     summary_statuses,
 )
 from mmt.errors import ValidationError
@@ -43,6 +51,21 @@ CCF_STATUS_KEYS = StatusKeys("ccf_gauc_threshold", "ccf_gauc_red_threshold")
 CCF_QUANTILES = (0.0, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 1.0)
 # Figures of the shared back-test that mean nothing for a CCF.
 CCF_DROPPED_METRICS = ("loss_shortfall", "weighted_MAE")
+# Figures whose change between the reference and the current period the results report.
+EAD_COMPARED_METRICS = (
+    "MAPE",
+    "R-squared",
+    "MAE",
+    "RMSE",
+    "Bias",
+    "ead_ratio",
+    "ccf_MAPE",
+    "ccf_R-squared",
+    "ccf_MAE",
+    "ccf_RMSE",
+    "ccf_Bias",
+    "ccf_gAUC",
+)
 
 
 class EADOptions(BacktestOptions):
@@ -291,6 +314,38 @@ def _scope(
     }
 
 
+def _reference_period(
+    frame: pd.DataFrame,
+    options: EADOptions,
+    thresholds: dict[str, float],
+    gauc_initial: float | None,
+    has_ccf_inputs: bool,
+    current_metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """Build the ``reference`` block: the figures of the reference period and the changes since."""
+    assert options.reference_period is not None
+    rows = derive_ead_columns(select_reference_rows(frame, options, "EAD"))
+    counts = _counts(rows, has_ccf_inputs)
+    if counts["facilities"] == 0 and counts["ccf_facilities"] == 0:
+        period = options.reference_period
+        raise ValidationError(
+            f"Option reference_period: no facility dated from {period.start} to {period.end} has both "
+            "realised and estimated EAD or CCF. Choose a period with complete facilities.",
+            code="empty_sample",
+            details={"option": "reference_period", "value": period.model_dump(), "counts": counts},
+        )
+    figures = _scope(rows, options, thresholds, gauc_initial)
+    return {
+        "period": options.reference_period.model_dump(),
+        "metrics": figures["metrics"],
+        "tests": figures["tests"],
+        "ccf_realised_quantiles": figures["ccf_realised_quantiles"],
+        "counts": counts,
+        "warnings": _warnings(counts, has_ccf_inputs),
+        "difference": metric_differences(current_metrics, figures["metrics"], EAD_COMPARED_METRICS),
+    }
+
+
 def _plot_data(frame: pd.DataFrame, max_points: int) -> dict[str, Any]:
     complete = np.isfinite(frame["ead_realised"]) & np.isfinite(frame["ead_predicted"])
     realised = frame.loc[complete, "ead_realised"].to_numpy(dtype=float)
@@ -328,7 +383,7 @@ def analyze_ead(
         ``ccf_realised``, ``segment``, ``period``, ``period_label``,
         ``model_name`` and ``facility_id``.
     options : EADOptions
-        Filters, segment column, gAUC class scheme and initial CCF gAUC.
+        Filters, periods, segment column, gAUC class scheme and initial CCF gAUC.
     thresholds : dict or None
         Thresholds in force; missing keys take their defaults.
     reference_frame : pandas.DataFrame, optional
@@ -342,14 +397,20 @@ def analyze_ead(
         ``ccf_``), ``tests`` (``ead`` and ``ccf``), ``segments``, ``plot_data``,
         ``decile_data`` (EAD) and ``ccf_decile_data`` (each left out below 10
         facilities), ``additional_data``, ``summary_statuses``, ``counts``,
-        ``parameters`` and ``warnings``.
+        ``parameters`` and ``warnings``. With ``reference_period``,
+        ``reference`` holds ``period``, ``metrics``, ``tests``,
+        ``ccf_realised_quantiles``, ``counts`` and ``warnings`` of the
+        reference rows, and ``difference`` (current minus reference) of
+        :data:`EAD_COMPARED_METRICS`.
 
     Raises
     ------
     mmt.errors.ValidationError
         ``empty_selection`` when no row matches the filters, ``unknown_column``
         for a missing segment column, ``missing_column`` without realised EAD,
-        ``empty_sample`` when no facility has EAD or CCF figures.
+        ``empty_sample`` when no facility of the current or reference rows has
+        EAD or CCF figures, ``missing_date_column`` or ``empty_period`` when a
+        period cannot select rows.
     """
     thresholds = resolve_thresholds(thresholds)
     if "ead_realised" not in frame.columns and "ccf_realised" not in frame.columns:
@@ -362,7 +423,9 @@ def analyze_ead(
     if options.segment_column != "segment":
         check_segment_column(frame, options.segment_column)
 
-    selected = derive_ead_columns(apply_filters(frame, options, dataset_kind="EAD"))
+    selected = derive_ead_columns(
+        select_current_rows(apply_filters(frame, options, dataset_kind="EAD"), options, "EAD")
+    )
     has_ccf_inputs = "ccf_realised" in frame.columns or {"limit", "drawn"} <= set(frame.columns)
     counts = _counts(selected, has_ccf_inputs)
     counts["rows_total"] = int(len(frame))
@@ -370,13 +433,19 @@ def analyze_ead(
         raise ValidationError(
             "No selected facility has both realised and estimated EAD or CCF.",
             code="empty_sample",
-            details={"filters": options.selected(), "counts": counts},
+            details={"filters": options.selected(), **period_parameters(options), "counts": counts},
         )
     warnings = _warnings(counts, has_ccf_inputs)
     gauc_initial, reference_source, reference_warnings = _reference_gauc(reference_frame, options)
     warnings.extend(reference_warnings)
+    warnings.extend(period_overlap_warning(options))
 
     overall = _scope(selected, options, thresholds, gauc_initial)
+    reference = None
+    if options.reference_period is not None:
+        reference = _reference_period(
+            frame, options, thresholds, gauc_initial, has_ccf_inputs, overall["metrics"]
+        )
     segments = []
     if segmented:
         labels = segment_labels(selected, options.segment_column)
@@ -409,6 +478,7 @@ def analyze_ead(
         "counts": counts,
         "parameters": {
             "filters": options.selected(),
+            **period_parameters(options),
             "segment_column": options.segment_column if segmented else None,
             "gauc_classes": options.gauc_classes,
             "gauc_initial": gauc_initial,
@@ -422,6 +492,8 @@ def analyze_ead(
         },
         "warnings": warnings,
     }
+    if reference is not None:
+        results["reference"] = reference
 
     ead_complete = np.isfinite(selected["ead_realised"]) & np.isfinite(selected["ead_predicted"])
     ccf = _ccf_sample(selected)

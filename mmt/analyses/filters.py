@@ -8,10 +8,16 @@ otherwise the ``period`` date formatted as ``YYYYQn`` (a text period such as
 "reference" is kept as it is). Portfolios match the ``segment`` column and
 model names the ``model_name`` column. Every match ignores case and
 surrounding spaces.
+
+A validation team compares a reference period with the current one through
+:class:`DatePeriod` options: inclusive ranges of dates on the ``period``
+column, which ingest stores as dates when the file has a date or quarter
+column of that role.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -21,14 +27,18 @@ import pydantic
 from mmt.errors import ValidationError
 
 __all__ = [
+    "DATE_COLUMN",
     "FILTER_COLUMNS",
+    "DatePeriod",
     "MonitoringFilters",
     "additional_data",
     "apply_filters",
+    "check_periods",
     "filter_options",
     "normalise_filter_values",
     "normalise_quarter",
     "quarter_labels",
+    "select_period",
 ]
 
 FilterValue = str | list[str] | None
@@ -37,6 +47,10 @@ FilterValue = str | list[str] | None
 FILTER_COLUMNS: dict[str, str] = {"quarter": "quarter", "portfolio": "segment", "modelName": "model_name"}
 MAX_LISTED_VALUES = 50
 
+# Column of the LGD and EAD roles that dates each facility (the role "period" of mmt.ingest.specs).
+DATE_COLUMN = "period"
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _QUARTER_YEAR_FIRST = re.compile(r"^(\d{4})\s*[-_/ ]?\s*Q([1-4])$", re.IGNORECASE)
 _QUARTER_YEAR_LAST = re.compile(r"^Q([1-4])\s*[-_/ ]?\s*(\d{4})$", re.IGNORECASE)
 
@@ -260,3 +274,158 @@ def additional_data(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {name: (None if pd.isna(value) else str(value)) for name, value in zip(distinct.columns, row)}
         for row in distinct.itertuples(index=False, name=None)
     ]
+
+
+# --------------------------------------------------------------------------- date periods
+
+
+class DatePeriod(pydantic.BaseModel):
+    """Inclusive range of dates on the ``period`` column, each date written YYYY-MM-DD."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    # The dates stay text, so that DatePeriod.bounds rejects a malformed date with 422 and the
+    # option's name, like the other data errors of the LGD and EAD analyses, and not with a 400.
+    start: str = pydantic.Field(
+        description="First date of the period, YYYY-MM-DD, included.", json_schema_extra={"format": "date"}
+    )
+    end: str = pydantic.Field(
+        description="Last date of the period, YYYY-MM-DD, included.", json_schema_extra={"format": "date"}
+    )
+
+    def bounds(self, option: str) -> tuple[dt.date, dt.date]:
+        """Parse the start and end dates.
+
+        Raises
+        ------
+        mmt.errors.ValidationError
+            ``invalid_period`` (422) naming ``option`` when a date is not
+            written YYYY-MM-DD, is not a calendar date, or the end comes
+            before the start.
+        """
+        start = _parse_date(self.start, option, "start")
+        end = _parse_date(self.end, option, "end")
+        if end < start:
+            raise ValidationError(
+                f"Option {option}: end {self.end} is before start {self.start}. "
+                "Swap the two dates or correct the period.",
+                code="invalid_period",
+                details={"option": option, "value": self.model_dump()},
+            )
+        return start, end
+
+
+def _parse_date(text: str, option: str, bound: str) -> dt.date:
+    value = text.strip()
+    try:
+        if not _ISO_DATE.match(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(
+            f"Option {option}: {bound} {text!r} is not a valid date written YYYY-MM-DD. "
+            "Write it as, for example, 2021-12-31.",
+            code="invalid_period",
+            details={"option": option, "field": bound, "value": text},
+        ) from None
+
+
+def check_periods(current: DatePeriod | None, reference: DatePeriod | None) -> None:
+    """Check the ``current_period`` and ``reference_period`` options before any data is read.
+
+    Raises
+    ------
+    mmt.errors.ValidationError
+        ``invalid_period`` (422) for a malformed date or an end before the
+        start, ``missing_option`` (422) for a reference period without a
+        current period to compare it with.
+    """
+    if current is not None:
+        current.bounds("current_period")
+    if reference is not None:
+        reference.bounds("reference_period")
+        if current is None:
+            raise ValidationError(
+                "Option reference_period needs current_period too. Give the current period "
+                "whose figures are compared with the reference period.",
+                code="missing_option",
+                details={"option": "current_period", "reference_period": reference.model_dump()},
+            )
+
+
+def _row_dates(frame: pd.DataFrame, option: str, period: DatePeriod, dataset_kind: str) -> pd.Series:
+    """Return the ``period`` column as datetime64 values, or raise when it contains no dates."""
+    problem = None
+    if DATE_COLUMN not in frame.columns:
+        problem = f"the {dataset_kind} dataset has no {DATE_COLUMN} column"
+    else:
+        column = frame[DATE_COLUMN]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            dates = column
+        elif pd.api.types.infer_dtype(column, skipna=True) in ("date", "datetime", "datetime64"):
+            # Ingest stores dates as Python dates; converting each distinct value once is cheaper.
+            codes, distinct = pd.factorize(column, use_na_sentinel=True)
+            converted = pd.DatetimeIndex(pd.to_datetime(distinct))
+            dates = pd.Series(converted.take(codes, allow_fill=True), index=column.index)
+        else:
+            problem = (
+                f"the {DATE_COLUMN} column of the {dataset_kind} dataset contains labels such as "
+                f"{_first_value(column)!r}, not dates"
+            )
+    if problem is not None:
+        raise ValidationError(
+            f"Option {option} selects rows by date, but {problem}. Upload the file with its date or quarter "
+            f"column (for example default_date or Quarter) mapped to the role {DATE_COLUMN}, or leave {option} out.",
+            code="missing_date_column",
+            details={"option": option, "value": period.model_dump(), "column": DATE_COLUMN},
+        )
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    return dates
+
+
+def _first_value(column: pd.Series) -> Any:
+    present = column.dropna()
+    return present.iloc[0] if len(present) else None
+
+
+def select_period(frame: pd.DataFrame, period: DatePeriod, option: str, *, dataset_kind: str) -> pd.DataFrame:
+    """Return the rows whose ``period`` date lies between the period's start and end, both included.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with the canonical column names.
+    period : DatePeriod
+        The requested range.
+    option : str
+        Name of the request option, used in errors.
+    dataset_kind : str
+        Word used in the error message, for example "LGD".
+
+    Raises
+    ------
+    mmt.errors.ValidationError
+        ``missing_date_column`` (422) when the rows have no ``period`` dates,
+        ``empty_period`` (422) when no row is dated inside the period.
+        ``details["available"]`` gives the first and last date of the rows.
+    """
+    start, end = period.bounds(option)
+    dates = _row_dates(frame, option, period, dataset_kind)
+    # A date-time on the end date still belongs to the period.
+    inside = (dates >= pd.Timestamp(start)) & (dates < pd.Timestamp(end) + pd.Timedelta(days=1))
+    if inside.any():
+        return frame.loc[inside.to_numpy()]
+
+    present = dates.dropna()
+    if present.empty:
+        available = {"first": None, "last": None}
+        hint = "None of the selected rows has a date."
+    else:
+        available = {"first": present.min().date().isoformat(), "last": present.max().date().isoformat()}
+        hint = f"The selected rows are dated from {available['first']} to {available['last']}. Choose dates in that range."
+    raise ValidationError(
+        f"Option {option}: no {dataset_kind} row is dated from {period.start} to {period.end}. {hint}",
+        code="empty_period",
+        details={"option": option, "value": period.model_dump(), "available": available},
+    )

@@ -7,6 +7,11 @@ Realised LGD below 0 (recoveries above exposure) or above 1 (costs above
 recoveries) is kept as it is and counted, because clipping would change the
 ranks, the t-test and the loss shortfall.
 
+The options ``current_period`` and ``reference_period`` compare two periods
+of one dataset: the back-test runs on the current rows, and the results gain
+a ``reference`` block with the same figures on the reference rows and the
+differences of the main accuracy figures (current minus reference).
+
 :func:`backtest_figures` is shared with the EAD/CCF analysis, which runs the
 same figures on CCF.
 """
@@ -14,7 +19,7 @@ same figures on CCF.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +28,15 @@ import pandas as pd
 import pydantic
 
 from mmt.analyses.common import metric_entry, not_computable_entry
-from mmt.analyses.filters import MonitoringFilters, additional_data, apply_filters, filter_options
+from mmt.analyses.filters import (
+    DatePeriod,
+    MonitoringFilters,
+    additional_data,
+    apply_filters,
+    check_periods,
+    filter_options,
+    select_period,
+)
 from mmt.errors import ValidationError
 from mmt.jsonsafe import to_jsonable
 from mmt.stats import NotComputable
@@ -39,7 +52,12 @@ __all__ = [
     "decile_data",
     "error_entry",
     "lgd_filter_options",
+    "metric_differences",
+    "period_overlap_warning",
+    "period_parameters",
     "resolve_thresholds",
+    "select_current_rows",
+    "select_reference_rows",
 ]
 
 OPEN_WORKOUT_STATUSES = frozenset({"open", "ongoing", "in progress", "in_progress", "active", "pending", "unresolved"})
@@ -54,18 +72,35 @@ PORTFOLIO_ONLY_GAUC_TEST = {
 
 GaucClasses = Literal["auto", "segments", "grades"] | list[float]
 
+# Figures whose change between the reference and the current period the results report.
+LGD_COMPARED_METRICS = ("MAPE", "R-squared", "MAE", "RMSE", "Bias", "gAUC")
+
 
 class BacktestOptions(MonitoringFilters):
     """Options shared by the LGD and EAD/CCF analyses, besides the filters.
 
     ``gauc_classes`` is ``"auto"``, ``"segments"``, ``"grades"`` or increasing
     class bounds (see :func:`mmt.stats.backtest.generalised_auc`).
+    ``current_period`` and ``reference_period`` select rows by their
+    ``period`` date. The portfolio and model filters apply to both periods,
+    the quarter filter to the current rows only.
     """
 
     reference_gauc: float | None = pydantic.Field(default=None, ge=0.0, le=1.0)
     segment_column: str = "segment"
     gauc_classes: GaucClasses = "auto"
     max_scatter_points: int = pydantic.Field(default=2000, ge=1, le=100_000)
+    current_period: DatePeriod | None = pydantic.Field(
+        default=None,
+        description="Back-test only the rows whose period date lies in this range, both dates included.",
+    )
+    reference_period: DatePeriod | None = pydantic.Field(
+        default=None,
+        description=(
+            "Also compute the figures on the rows whose period date lies in this range, and their "
+            "differences from the current period (current minus reference). Needs current_period."
+        ),
+    )
 
     @pydantic.field_validator("gauc_classes")
     @classmethod
@@ -75,6 +110,13 @@ class BacktestOptions(MonitoringFilters):
             if bounds.size == 0 or not np.isfinite(bounds).all() or (np.diff(bounds) <= 0).any():
                 raise ValueError(f"gauc_classes bounds must be finite and strictly increasing; got {value}")
         return value
+
+    @pydantic.model_validator(mode="after")
+    def _check_periods(self) -> BacktestOptions:
+        # check_periods raises mmt's ValidationError, which pydantic passes on unchanged, so a
+        # malformed period gets the 422 of the other data errors and not the 400 of a bad request.
+        check_periods(self.current_period, self.reference_period)
+        return self
 
 
 class LGDOptions(BacktestOptions):
@@ -104,6 +146,59 @@ def resolve_thresholds(thresholds: dict[str, float] | None) -> dict[str, float]:
 def lgd_filter_options(frame: pd.DataFrame) -> dict[str, list[str]]:
     """Return the ``portfolios``, ``quarters`` and ``modelNames`` an LGD dataset offers."""
     return filter_options(frame)
+
+
+def select_current_rows(selected: pd.DataFrame, options: BacktestOptions, dataset_kind: str) -> pd.DataFrame:
+    """Return the filtered rows inside ``current_period``, or all of them without that option."""
+    if options.current_period is None:
+        return selected
+    return select_period(selected, options.current_period, "current_period", dataset_kind=dataset_kind)
+
+
+def select_reference_rows(frame: pd.DataFrame, options: BacktestOptions, dataset_kind: str) -> pd.DataFrame:
+    """Return the rows of the portfolio and model filters inside ``reference_period``.
+
+    The quarter filter is left out because it narrows the current rows.
+    """
+    assert options.reference_period is not None
+    filters = MonitoringFilters(portfolio=options.portfolio, modelName=options.modelName)
+    selected = apply_filters(frame, filters, dataset_kind=dataset_kind)
+    return select_period(selected, options.reference_period, "reference_period", dataset_kind=dataset_kind)
+
+
+def period_overlap_warning(options: BacktestOptions) -> list[str]:
+    """Return a warning when the reference and current periods share dates, else nothing."""
+    if options.current_period is None or options.reference_period is None:
+        return []
+    current_start, current_end = options.current_period.bounds("current_period")
+    reference_start, reference_end = options.reference_period.bounds("reference_period")
+    first, last = max(current_start, reference_start), min(current_end, reference_end)
+    if first > last:
+        return []
+    return [
+        f"The reference period and the current period overlap, so rows dated {first.isoformat()} "
+        f"to {last.isoformat()} are in both samples."
+    ]
+
+
+def metric_differences(
+    current: dict[str, Any], reference: dict[str, Any], names: Sequence[str]
+) -> dict[str, float | None]:
+    """Return current minus reference for each named figure, ``None`` where either is undefined."""
+    differences: dict[str, float | None] = {}
+    for name in names:
+        now, before = current.get(name), reference.get(name)
+        defined = all(isinstance(value, (int, float)) and math.isfinite(value) for value in (now, before))
+        differences[name] = float(now - before) if defined else None
+    return differences
+
+
+def period_parameters(options: BacktestOptions) -> dict[str, Any]:
+    """Return the requested periods as plain values for the ``parameters`` block."""
+    return {
+        "current_period": options.current_period.model_dump() if options.current_period else None,
+        "reference_period": options.reference_period.model_dump() if options.reference_period else None,
+    }
 
 
 # --------------------------------------------------------------------------- shared figures
@@ -468,6 +563,35 @@ def _reference_gauc(
     return result.gauc, "reference_frame", []
 
 
+def _lgd_reference_period(
+    frame: pd.DataFrame,
+    options: LGDOptions,
+    thresholds: dict[str, float],
+    gauc_initial: float | None,
+    current_metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """Build the ``reference`` block: the figures of the reference period and the changes since."""
+    assert options.reference_period is not None
+    sample, counts = _lgd_sample(select_reference_rows(frame, options, "LGD"))
+    if sample.empty:
+        period = options.reference_period
+        raise ValidationError(
+            f"Option reference_period: no facility dated from {period.start} to {period.end} has a closed "
+            "workout with both predicted and realised LGD. Choose a period with closed workouts.",
+            code="empty_sample",
+            details={"option": "reference_period", "value": period.model_dump(), "counts": counts},
+        )
+    figures = _lgd_scope(sample, options, thresholds, gauc_initial)
+    return {
+        "period": options.reference_period.model_dump(),
+        "metrics": figures["metrics"],
+        "tests": figures["tests"],
+        "counts": counts,
+        "warnings": _lgd_warnings(counts),
+        "difference": metric_differences(current_metrics, figures["metrics"], LGD_COMPARED_METRICS),
+    }
+
+
 def _lgd_scope(
     sample: pd.DataFrame, options: LGDOptions, thresholds: dict[str, float], gauc_initial: float | None
 ) -> dict[str, Any]:
@@ -502,7 +626,7 @@ def analyze_lgd(
         ``period_label``, ``model_name``, ``ead``, ``collateral``,
         ``workout_status`` and ``facility_id``.
     options : LGDOptions
-        Filters, segment column, gAUC class scheme and initial gAUC.
+        Filters, periods, segment column, gAUC class scheme and initial gAUC.
     thresholds : dict or None
         Thresholds in force; missing keys take their defaults.
     reference_frame : pandas.DataFrame, optional
@@ -518,13 +642,19 @@ def analyze_lgd(
         and ``warnings``. ``additional_data`` lists the quarter, portfolio and
         model combinations of the whole dataset, not of the selection, so the
         front end's dropdowns keep every choice after a filter is applied.
+        With ``reference_period``, ``reference`` holds ``period``,
+        ``metrics``, ``tests``, ``counts`` and ``warnings`` of the reference
+        rows, and ``difference`` (current minus reference) of
+        :data:`LGD_COMPARED_METRICS`.
 
     Raises
     ------
     mmt.errors.ValidationError
         ``empty_selection`` when no row matches the filters, ``unknown_column``
         for a missing segment column, ``missing_column`` without both LGD
-        columns, ``empty_sample`` when no closed facility has both LGDs.
+        columns, ``empty_sample`` when no closed facility has both LGDs in
+        the current or reference rows, ``missing_date_column`` or
+        ``empty_period`` when a period cannot select rows.
     """
     thresholds = resolve_thresholds(thresholds)
     for column in ("lgd_predicted", "lgd_realised"):
@@ -538,21 +668,25 @@ def analyze_lgd(
     if options.segment_column != "segment":
         check_segment_column(frame, options.segment_column)
 
-    selected = apply_filters(frame, options, dataset_kind="LGD")
+    selected = select_current_rows(apply_filters(frame, options, dataset_kind="LGD"), options, "LGD")
     sample, counts = _lgd_sample(selected)
     counts["rows_total"] = int(len(frame))
     if sample.empty:
         raise ValidationError(
             "No selected facility has a closed workout with both predicted and realised LGD.",
             code="empty_sample",
-            details={"filters": options.selected(), "counts": counts},
+            details={"filters": options.selected(), **period_parameters(options), "counts": counts},
         )
 
     warnings = _lgd_warnings(counts)
     gauc_initial, reference_source, reference_warnings = _reference_gauc(reference_frame, options)
     warnings.extend(reference_warnings)
+    warnings.extend(period_overlap_warning(options))
 
     overall = _lgd_scope(sample, options, thresholds, gauc_initial)
+    reference = None
+    if options.reference_period is not None:
+        reference = _lgd_reference_period(frame, options, thresholds, gauc_initial, overall["metrics"])
     segments = []
     if segmented:
         labels = segment_labels(sample, options.segment_column)
@@ -600,6 +734,7 @@ def analyze_lgd(
         "counts": counts,
         "parameters": {
             "filters": options.selected(),
+            **period_parameters(options),
             "segment_column": options.segment_column if segmented else None,
             "gauc_classes": options.gauc_classes,
             "gauc_initial": gauc_initial,
@@ -611,6 +746,8 @@ def analyze_lgd(
         },
         "warnings": warnings,
     }
+    if reference is not None:
+        results["reference"] = reference
     deciles, error = _attempt(lambda: decile_data(predicted, realised))
     if error is None:
         results["decile_data"] = deciles
