@@ -2,13 +2,21 @@
 
 Set ``MMT_TEST_DATABASE_URL`` (for example
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) to run every
-database-backed test on PostgreSQL too; its ``public`` schema is emptied
-before each test.
+database-backed test on PostgreSQL too. The URL's database itself gets no
+test tables. Instead the first PostgreSQL test of a pytest session
+creates ``mmt_test_<pid>_<random>`` on that server, and every PostgreSQL
+test of the session uses it, with its ``public`` schema emptied first. The
+session drops it at its end, after failures and Ctrl+C too, so two test runs
+against one server never touch each other's tables.
+
+NOTE: a session killed with SIGKILL leaves its database behind, to be
+dropped by hand.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -18,6 +26,33 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("MMT_TEST_DATABASE_URL") else [])
+SESSION_DATABASE_PREFIX = "mmt_test_"
+
+
+def create_postgresql_database(server_url: str) -> str:
+    """Create an empty database with a name unique to this process on ``server_url``'s server; return its URL."""
+    name = f"{SESSION_DATABASE_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            # A database name cannot be a bound parameter; this one is built from digits and hex above.
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgresql_database(server_url: str, database_url: str) -> None:
+    """Drop the database of ``database_url`` through ``server_url``, ending its open connections first."""
+    name = sa.make_url(database_url).database
+    if not (name or "").startswith(SESSION_DATABASE_PREFIX) or not name.replace("_", "").isalnum():
+        raise ValueError(f"not a session test database: {name!r}")
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def reset_postgresql(url: str) -> None:
@@ -29,11 +64,22 @@ def reset_postgresql(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgresql_url(request) -> str:
+    """Return the URL of this session's own PostgreSQL database, created on first use and dropped at the end."""
+    server_url = os.environ.get("MMT_TEST_DATABASE_URL")
+    if not server_url:
+        pytest.skip("MMT_TEST_DATABASE_URL is not set")
+    url = create_postgresql_database(server_url)
+    request.addfinalizer(lambda: drop_postgresql_database(server_url, url))
+    return url
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'mmt.sqlite3'}"
-    url = os.environ["MMT_TEST_DATABASE_URL"]
+    url = request.getfixturevalue("postgresql_url")
     reset_postgresql(url)
     return url
 

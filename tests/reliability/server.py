@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
 
 from tests.conftest import REPO
 
@@ -60,35 +59,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def drop_postgresql_database(base_url: str, name: str) -> None:
-    """Drop database ``name`` beside ``base_url``'s, if it exists."""
-    if not name.isidentifier():
-        raise ValueError(f"not a plain database name: {name!r}")
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
-            {"name": name})
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.dispose()
-
-
-def postgresql_database(base_url: str, name: str) -> str:
-    """Return the URL of database ``name`` beside ``base_url``'s, created empty (dropped first if present)."""
-    if not name.isidentifier():
-        raise ValueError(f"not a plain database name: {name!r}")
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"),
-            {"name": name})
-        # A database name cannot be a bound parameter; it is checked to be a plain identifier above.
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return sa.make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
 class Server:

@@ -1,7 +1,7 @@
 """``gunicorn -w 4`` under 64 parallel clients: uploads, analyses, threshold changes, deletions and reads.
 
-Runs on SQLite and, when ``MMT_TEST_DATABASE_URL`` is set, on PostgreSQL (a
-database of its own, ``mmt_reliability``, created empty). Afterwards the
+Runs on SQLite and, when ``MMT_TEST_DATABASE_URL`` is set, on PostgreSQL (the
+test session's own database, emptied first). Afterwards the
 stored state is compared with the responses the
 clients received: every upload is
 there once with its SHA-256 and row count, no id was handed out twice, the
@@ -13,7 +13,6 @@ or mention a locked database.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import threading
 import time
@@ -25,7 +24,7 @@ import requests
 
 from tests.conftest import DATA
 from tests.reliability.figures import record
-from tests.reliability.server import Server, drop_postgresql_database, postgresql_database
+from tests.reliability.server import Server
 from tests.reliability.test_threshold_races import KEYS, check_history_chains, new_value
 
 THREADS = 64
@@ -37,8 +36,6 @@ SEEDS = 4
 DOOMED = 10
 ROWS = 120
 STORM_SECONDS = 150
-# A database of its own, so that the test neither sees nor disturbs the shared test database.
-POSTGRESQL_DATABASE = "mmt_reliability"
 
 BASE_LINES = (DATA / "pd_germancredit.csv").read_text().splitlines()
 
@@ -241,23 +238,12 @@ class _Getter:
         return _Response()
 
 
-DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("MMT_TEST_DATABASE_URL") else [])
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("database", DATABASES)
-def test_gunicorn_parallel_clients(database, tmp_path):
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path / 'mmt.sqlite3'}"
-    else:
-        url = postgresql_database(os.environ["MMT_TEST_DATABASE_URL"], POSTGRESQL_DATABASE)
-    try:
-        with Server(tmp_path, url, workers=4) as server:
-            result = storm(server)
-            figures = verify(server, result)
-    finally:
-        if database == "postgresql":
-            drop_postgresql_database(os.environ["MMT_TEST_DATABASE_URL"], POSTGRESQL_DATABASE)
+def test_gunicorn_parallel_clients(database_url, tmp_path):
+    database = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with Server(tmp_path, database_url, workers=4) as server:
+        result = storm(server)
+        figures = verify(server, result)
     assert result["max_in_flight"] >= 50
     assert result["seconds"] < STORM_SECONDS
     record(f"concurrency_{database}", figures)
