@@ -17,6 +17,7 @@ from mmt.api import register_api
 from mmt.api.errors import register_error_handlers
 from mmt.api.json_provider import StrictJSONProvider
 from mmt.config import Settings, load_settings
+from mmt.engine.sorted_cache import SHARED
 from mmt.logs import configure_logging
 from mmt.security import init_security
 from mmt.storage.db import Database, upgrade_database
@@ -54,6 +55,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024 * 1024
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
 
+    # One store of sorted columns per process, shared by its threads; the last app created sets its size.
+    SHARED.capacity = max(0, settings.sorted_cache_mb) * 1024 * 1024
     database = Database(settings.database_url)
     upgrade_database(database.engine, Path(settings.data_dir) / ".migrate.lock")
     files = FileStore(Path(settings.data_dir))

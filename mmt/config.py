@@ -43,6 +43,7 @@ class Settings:
     auth_enabled: bool = False
     async_row_threshold: int = 2_000_000
     async_cell_threshold: int = 20_000_000
+    sorted_cache_mb: int = 512
     rate_limit: str = "600 per minute"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -94,6 +95,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         auth_enabled=os.environ.get("MMT_AUTH", "off").lower() in ("1", "on", "true", "yes"),
         async_row_threshold=_int_env("MMT_ASYNC_ROW_THRESHOLD", 2_000_000),
         async_cell_threshold=_int_env("MMT_ASYNC_CELL_THRESHOLD", 20_000_000),
+        sorted_cache_mb=_int_env("MMT_SORTED_CACHE_MB", 512),
         rate_limit=os.environ.get("MMT_RATE_LIMIT", "600 per minute"),
     )
     return replace(settings, **overrides)

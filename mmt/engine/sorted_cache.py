@@ -18,8 +18,9 @@ from typing import Any
 
 from mmt.engine.columns import SortedColumn
 
-#: Bytes of sorted columns one process keeps between analyses; the least recently used go first.
-DEFAULT_CAPACITY = int(os.environ.get("MMT_SORTED_CACHE_MB", "512")) * 1024 * 1024
+#: Bytes of sorted columns one process keeps between analyses (``MMT_SORTED_CACHE_MB``
+#: sets it when the app starts); the least recently used go first.
+DEFAULT_CAPACITY = 512 * 1024 * 1024
 
 
 def file_identity(path: Any) -> tuple | None:

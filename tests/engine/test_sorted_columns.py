@@ -103,3 +103,25 @@ def test_cache_reuse_and_replaced_file(ingested, tmp_path):
 
     expected = np.sort(pq.read_table(path, columns=["pd"]).column("pd").to_numpy())
     np.testing.assert_array_equal(fresh.values, expected[~np.isnan(expected)])
+
+
+def test_cache_size_comes_from_the_settings(tmp_path, ingested):
+    from mmt import create_app
+
+    def app_with(megabytes: int):
+        return create_app({"instance_dir": tmp_path / "instance", "data_dir": tmp_path / "data",
+                           "database_url": f"sqlite:///{tmp_path / 'mmt.sqlite3'}", "log_level": "WARNING",
+                           "sorted_cache_mb": megabytes})
+
+    try:
+        app_with(0)
+        assert SHARED.capacity == 0
+        SHARED.clear()
+        selection = Selection(ingested["pd_germancredit.csv"]).with_not_null("pd", "default_flag")
+        first = DuckDBEngine().sorted_columns(selection, ["pd"], "default_flag")["pd"]
+        assert SHARED.nbytes == 0
+        assert DuckDBEngine().sorted_columns(selection, ["pd"], "default_flag")["pd"] is not first
+        app_with(3)
+        assert SHARED.capacity == 3 * 1024 * 1024
+    finally:
+        SHARED.capacity = 512 * 1024 * 1024
