@@ -292,7 +292,7 @@ def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDA
         reference_description=description,
         warnings=identifier_warnings + automatic_warnings,
         requested_filters=_requested_filters(request, segment_column),
-        source_columns={role: str(header) for role, header in (dataset.roles or {}).items()},
+        source_columns={role: str(header) for role, header in (getattr(dataset, "roles", None) or {}).items()},
     )
     return inputs, reference_dataset
 
