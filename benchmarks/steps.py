@@ -90,21 +90,53 @@ def step_mmt_full(paths, args) -> dict:
     return timings
 
 
+def _warm_up(app, work: Path) -> None:
+    """Run the PD battery once on a small pair of its own, as a server that is already running has.
+
+    A new process pays once for Arrow's thread pools and memory pool and for
+    DuckDB's first queries; a running server has paid that before the
+    analysis a user asks for.
+    """
+    from benchmarks.generate import generate_portfolio
+    from mmt.services.analyses import run_analysis
+    from mmt.services.datasets import store_upload
+
+    state = app.extensions["mmt"]
+    ids = {}
+    for period, model_type in (("reference", "pd_baseline"), ("current", "pd")):
+        path = generate_portfolio(work / "warm-up" / f"{period}.csv", 2_000, period)
+        with open(path, "rb") as handle:
+            ids[period] = store_upload(state, handle, path.name, model_type).id
+    with app.app_context():
+        run_analysis(state, "pd", {"dataset_id": ids["current"], "reference_dataset_id": ids["reference"]})
+
+
 def step_mmt_reanalysis(paths, args) -> dict:
-    """The PD battery again on the already ingested pair, in a fresh process."""
+    """The PD battery again on the already ingested pair, in a running server.
+
+    Three cases, in this order: the first analysis of the pair in this
+    process (nothing of it in memory yet, as after a restart); the same
+    with the sorted columns dropped but the process's memory pools grown (as
+    in a server that has analysed other large datasets); and the later runs,
+    which reuse the sorted columns, as when an analyst runs the battery again
+    with other thresholds or options.
+    """
+    from mmt.engine.sorted_cache import SHARED
     from mmt.services.analyses import run_analysis
 
     work = Path(args.work)
     ids = json.loads((work / "ids.json").read_text())
     app = _mmt_app(work)
+    _warm_up(app, work)
+    SHARED.clear()
     state = app.extensions["mmt"]
     payload = {"dataset_id": ids["current"], "reference_dataset_id": ids["reference"]}
-    runs = []
     with app.app_context():
-        for _ in range(args.repeat):
-            _, seconds = _timed(run_analysis, state, "pd", payload)
-            runs.append(seconds)
-    return {"seconds": runs[0], "best_seconds": min(runs), "runs": runs}
+        _, first = _timed(run_analysis, state, "pd", payload)
+        SHARED.clear()
+        _, evicted = _timed(run_analysis, state, "pd", payload)
+        cached = [_timed(run_analysis, state, "pd", payload)[1] for _ in range(max(1, args.repeat - 1))]
+    return {"seconds": first, "evicted_seconds": evicted, "best_seconds": min(cached), "runs": [first, evicted, *cached]}
 
 
 def _frames(paths):
