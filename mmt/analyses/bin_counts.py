@@ -17,7 +17,8 @@ NOTE: these queries run on DuckDB even when ``MMT_ENGINE`` selects Spark.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -39,6 +40,9 @@ __all__ = [
     "level_counts",
     "numeric_quantiles",
     "numeric_range",
+    "prefetch_binned_counts",
+    "prefetch_quantiles",
+    "prefetched",
     "read_schema",
     "special_values_for",
     "target_summary",
@@ -46,6 +50,9 @@ __all__ = [
 
 # Group key of the counts when they are not grouped by a period column.
 ALL_ROWS = "__all_rows__"
+# Columns aggregated by one query of a prefetch: enough to make per-query costs
+# small on wide files, few enough to keep the SQL text and its parameters modest.
+PREFETCH_COLUMNS = 100
 
 _LOCAL = threading.local()
 
@@ -116,6 +123,95 @@ def count_rows(selection: Selection) -> int:
     return int(_connection().execute(f"SELECT count(*) FROM {source}", params).fetchone()[0])
 
 
+@contextmanager
+def prefetched() -> Iterator[None]:
+    """Keep the results of :func:`prefetch_quantiles` and :func:`prefetch_binned_counts` for the calls made inside.
+
+    A WOE analysis of a wide file asks for the quantiles and then the bin
+    counts of each column in turn. Answered one query per column, the fixed
+    cost of a scan of a file with a thousand columns made most of the time;
+    announced up front, they take one scan per :data:`PREFETCH_COLUMNS`
+    columns, and each later call finds its result here. The results are
+    those of the single-column queries: the same aggregates over the same rows.
+    """
+    previous = getattr(_LOCAL, "memo", None)
+    _LOCAL.memo = {}
+    try:
+        yield
+    finally:
+        _LOCAL.memo = previous
+
+
+def _memo() -> dict | None:
+    return getattr(_LOCAL, "memo", None)
+
+
+def _quantile_key(selection: Selection, column: str, probabilities: Sequence[float],
+                  special_values: Sequence[float]) -> tuple:
+    return ("quantiles", selection, column, tuple(map(float, probabilities)), tuple(map(float, special_values)))
+
+
+def _counts_key(selection: Selection, column: str, binning: BinningSpec, flag: str | None) -> tuple:
+    return ("bins", selection, column, binning.edges, binning.closed, tuple(binning.special_values), flag)
+
+
+def prefetch_quantiles(selection: Selection, requests: Sequence[tuple[str, Sequence[float]]],
+                       probabilities: Sequence[float]) -> None:
+    """Compute :func:`numeric_quantiles` of many ``(column, special values)`` at once, inside :func:`prefetched`."""
+    memo = _memo()
+    if memo is None or not probabilities:
+        return
+    for start in range(0, len(requests), PREFETCH_COLUMNS):
+        chunk = list(requests[start:start + PREFETCH_COLUMNS])
+        source, source_params = _source(selection, *(column for column, _ in chunk))
+        parts, params = [], []
+        for column, specials in chunk:
+            condition, condition_params = _regular_values(column, specials)
+            parts.append(f"quantile_cont({_as_double(column)}, ?::DOUBLE[]) FILTER (WHERE {condition})")
+            params += [list(map(float, probabilities)), *condition_params]
+        row = _connection().execute(f"SELECT {', '.join(parts)} FROM {source}", [*params, *source_params]).fetchone()
+        for (column, specials), values in zip(chunk, row):
+            found = np.empty(0) if values is None else np.unique(np.asarray(values, dtype=float))
+            memo[_quantile_key(selection, column, probabilities, specials)] = found
+
+
+def prefetch_binned_counts(selection: Selection, requests: Sequence[tuple[str, BinningSpec]],
+                           flag: str | None = None) -> None:
+    """Compute :func:`binned_counts` (without ``group_by``) of many ``(column, binning)`` at once.
+
+    One scan per chunk turns each row into one ``(column index, bin code)``
+    pair per column with ``unnest`` and groups by the pair.
+    """
+    memo = _memo()
+    if memo is None:
+        return
+    names = ["observations"] + (["events", "non_events"] if flag else [])
+    for start in range(0, len(requests), PREFETCH_COLUMNS):
+        chunk = list(requests[start:start + PREFETCH_COLUMNS])
+        source, source_params = _source(selection, *(column for column, _ in chunk), flag)
+        codes, params = [], []
+        for column, binning in chunk:
+            code, code_params = _bin_code(column, binning)
+            codes.append(code)
+            params += code_params
+        flag_column = f", {quote(flag)}" if flag else ""
+        sql = (
+            f"SELECT position, bin, count(*)::BIGINT AS observations{_event_sums(flag)} FROM ("
+            f"SELECT unnest(range({len(chunk)})) AS position, unnest([{', '.join(codes)}]) AS bin{flag_column} "
+            f"FROM {source}) AS coded GROUP BY 1, 2"
+        )
+        sizes = [binning.n_bins for _, binning in chunk]
+        results: dict[int, dict[str, np.ndarray]] = {}
+        for row in _connection().execute(sql, [*params, *source_params]).fetchall():
+            index = int(row[0])
+            counts = results.setdefault(index, {name: np.zeros(sizes[index]) for name in names})
+            for offset, name in enumerate(names):
+                counts[name][int(row[1])] += float(row[2 + offset])
+        for index, (column, binning) in enumerate(chunk):
+            answer = {ALL_ROWS: results[index]} if index in results else {}
+            memo[_counts_key(selection, column, binning, flag)] = answer
+
+
 def numeric_quantiles(selection: Selection, column: str, probabilities: Sequence[float],
                       special_values: Sequence[float] = ()) -> np.ndarray:
     """Return the distinct quantiles of the finite, non-special values, increasing.
@@ -126,6 +222,11 @@ def numeric_quantiles(selection: Selection, column: str, probabilities: Sequence
     """
     if not probabilities:
         return np.empty(0)
+    memo = _memo()
+    if memo is not None:
+        found = memo.get(_quantile_key(selection, column, probabilities, special_values))
+        if found is not None:
+            return found.copy()
     source, source_params = _source(selection, column)
     condition, condition_params = _regular_values(column, special_values)
     row = _connection().execute(
@@ -207,6 +308,11 @@ def binned_counts(selection: Selection, column: str, binning: BinningSpec, *, fl
         ``binning.n_bins``: ``observations`` and, with ``flag``, ``events`` and
         ``non_events``.
     """
+    memo = _memo()
+    if memo is not None and group_by is None:
+        found = memo.get(_counts_key(selection, column, binning, flag))
+        if found is not None:
+            return {group: {name: values.copy() for name, values in counts.items()} for group, counts in found.items()}
     source, source_params = _source(selection, column, flag, group_by)
     code, code_params = _bin_code(column, binning)
     sql = (

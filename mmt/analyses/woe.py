@@ -52,6 +52,9 @@ from mmt.analyses.bin_counts import (
     level_counts,
     numeric_quantiles,
     numeric_range,
+    prefetch_binned_counts,
+    prefetch_quantiles,
+    prefetched,
     read_schema,
     special_values_for,
     target_summary,
@@ -164,10 +167,12 @@ def analyze_woe(path: Any, options: WOEOptions | dict[str, Any] | None,
     _check_cut_points(options, columns, column_kind)
 
     results: dict[str, Any] = {}
-    for column in columns:
-        entry = _woe_column(selection, column, column_kind[column], kinds[column], options)
-        results[column] = entry
-        warnings.extend({**item, "details": {**item["details"], "column": column}} for item in entry["warnings"])
+    with prefetched():
+        _prefetch_quantile_bins(selection, [column for column in columns if column_kind[column] == "numeric"], options)
+        for column in columns:
+            entry = _woe_column(selection, column, column_kind[column], kinds[column], options)
+            results[column] = entry
+            warnings.extend({**item, "details": {**item["details"], "column": column}} for item in entry["warnings"])
 
     ranking = sorted(
         ({"column": column, "iv": entry["iv"], "iv_exact": entry.get("iv_exact"), "strength": entry.get("strength"),
@@ -327,6 +332,28 @@ def _woe_column(selection: Selection, column: str, kind: str, storage: str, opti
     return _entry(column, kind, method, result, notes)
 
 
+def _prefetch_quantile_bins(selection: Selection, numeric: list[str], options: WOEOptions) -> None:
+    """Announce the quantiles and bin counts the quantile method will ask for, so wide files take few scans."""
+    if options.method != "quantile":
+        return
+    chosen = [column for column in numeric if column not in (options.cut_points or {})]
+    if len(chosen) < 2:
+        return
+    probabilities = _quantile_probabilities(options)
+    requests = [(column, special_values_for(options.special_values, column)) for column in chosen]
+    prefetch_quantiles(selection, requests, probabilities)
+    binnings = []
+    for column, specials in requests:
+        edges = numeric_quantiles(selection, column, probabilities, specials)
+        binnings.append((column, BinningSpec(kind="numeric", method="quantile", edges=tuple(float(edge) for edge in edges),
+                                             closed=options.closed, special_values=specials)))
+    prefetch_binned_counts(selection, binnings, flag=options.target)
+
+
+def _quantile_probabilities(options: WOEOptions) -> list[float]:
+    return [index / options.n_bins for index in range(1, options.n_bins)]
+
+
 def _numeric_woe(selection: Selection, column: str, options: WOEOptions,
                  notes: list[dict[str, Any]]) -> tuple[WOEResult, str]:
     specials = special_values_for(options.special_values, column)
@@ -337,8 +364,7 @@ def _numeric_woe(selection: Selection, column: str, options: WOEOptions,
     if cut_points is not None:
         method, edges = "user", user_edges(cut_points)
     elif options.method == "quantile":
-        probabilities = [index / options.n_bins for index in range(1, options.n_bins)]
-        method, edges = "quantile", numeric_quantiles(selection, column, probabilities, specials)
+        method, edges = "quantile", numeric_quantiles(selection, column, _quantile_probabilities(options), specials)
     else:
         value_range = numeric_range(selection, column, specials)
         edges = np.empty(0) if value_range is None else equal_width_edges(np.asarray(value_range), options.n_bins)

@@ -77,12 +77,12 @@ def analysis_cells(analysis_type: str, payload: dict[str, Any], shapes: list[tup
     fixed handful of columns (LGD, EAD, macro, transitions) return 0 because
     the row threshold covers them.
 
-    NOTE: WOE and stability run a few DuckDB queries per column
+    NOTE: stability still runs a few DuckDB queries per column
     (:mod:`mmt.analyses.bin_counts`), and each scan of a wide Parquet file
-    costs more the more columns it has. At a few hundred rows their time
-    therefore grows faster than the cell count: on a 2-core machine, WOE over
-    500 rows × 1,990 columns (about 1,000,000 cells) takes 24 s, over 500 ×
-    1,000 columns 9 s, and over 400,000 rows × 25 columns about 1 s.
+    costs more the more columns it has, so at a few hundred rows its time
+    grows faster than the cell count. WOE with quantile bins reads many
+    columns per scan: on a 2-core machine 500 rows × 1,990 columns (about
+    1,000,000 cells) take 6 s, and 400,000 rows × 25 columns about 1 s.
     """
     option = FEATURE_OPTIONS.get(analysis_type)
     if option is None:
