@@ -16,9 +16,11 @@ again with :mod:`csv` (:meth:`CsvSource.line_numbers`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,8 +47,6 @@ class EncodingRestart(Exception):
 
 
 _FALLBACK = {"utf-8": "cp1252", "cp1252": "latin-1"}
-# Encodings in which the byte 0x22 is always the double quote and never part of another character.
-_ASCII_BASED = {"utf-8", "utf-8-sig", "utf8", "cp1252", "latin-1", "iso-8859-1", "ascii", "windows-1252"}
 
 
 class CsvSource:
@@ -93,11 +93,22 @@ class CsvSource:
                     continue
                 record_number += 1
                 if record_number == self.header_row:
+                    if any("\n" in name or "\r" in name for name in record):
+                        # A name may span lines inside closed quotes. A quote that never closes
+                        # makes the header swallow the lines below it.
+                        line = self._sample_open_quote_line()
+                        if line is not None and line <= reader.line_num:
+                            raise _unclosed_quote(line, None)
                     names = list(record)
                     if names and names[0].startswith("\ufeff"):
                         names[0] = names[0][1:]
                     return names, reader.line_num
         except csv.Error as error:
+            # csv rejects a field longer than csv.field_size_limit() (131,072 characters by default),
+            # which is what an open quote in the header reads from a large sample.
+            line = self._sample_open_quote_line()
+            if line is not None:
+                raise _unclosed_quote(line, None) from None
             raise ValidationError(
                 f"The header row of the CSV file cannot be parsed: {error}. Check the quotes in the first line.",
                 code="malformed_csv",
@@ -173,7 +184,7 @@ class CsvSource:
                 return
             if "straddling" in message:
                 # A quoted value longer than a block: most often a quote that is never closed.
-                line = self._unpaired_quote_line() if self.encoding.replace("_", "-").lower() in _ASCII_BASED else None
+                line = self._open_quote_line()
                 if line is not None:
                     raise _unclosed_quote(line, None) from None
                 raise ValidationError(
@@ -224,46 +235,56 @@ class CsvSource:
                 return
 
     def check_closed_quotes(self, last_row: list[pa.Array], names: list[str]) -> None:
-        """Reject a file whose last double quote opens a value that never closes.
+        """Reject a file with a double quote that opens a value and never closes it.
 
         Arrow then reads everything up to the end of the file as that one
         value, silently merging the rows below it. Such a value is always in
         the last row and spans lines, so the file is scanned only when a
-        value of the last row has a line break. The quotes of a well-formed
-        file pair up (an escaped quote is written twice), so an odd count
-        proves the fault, and the unpaired quote is the last one.
+        value of the last row has a line break. A merged row with too few
+        fields is skipped by Arrow instead and reported as ``malformed_csv``.
+
+        NOTE: a quote that a later literal quote closes (``"open`` on one
+        line, ``12" pipe`` further down) merges the lines between them into
+        one value in the middle of the file, which this check does not see.
 
         Raises
         ------
         ValidationError
             ``unclosed_quote`` with the line of the opening quote and the column.
         """
-        if self.encoding.replace("_", "-").lower() not in _ASCII_BASED:
-            return
         column = next((index for index, values in enumerate(last_row)
                        if len(values) and values[len(values) - 1].is_valid
                        and any(mark in values[len(values) - 1].as_py() for mark in "\r\n")), None)
         if column is None:
             return
-        line = self._unpaired_quote_line()
-        if line is not None:
-            raise _unclosed_quote(line, names[column] if column < len(names) else f"column {column + 1}")
+        line = self._open_quote_line()
+        if line is None:
+            return
+        raise _unclosed_quote(line, names[column] if column < len(names) else f"column {column + 1}")
 
-    def _unpaired_quote_line(self) -> int | None:
-        """Line of the last double quote when the file has an odd number of them, else None."""
-        quotes, last_quote = 0, -1
+    def _sample_open_quote_line(self) -> int | None:
+        """Line of the double quote whose value is still open at the end of the decoded sample, else None."""
+        scanner = _QuoteScanner(self.delimiter)
+        scanner.feed(self.sample.text)
+        return scanner.open_line()
+
+    def _open_quote_line(self) -> int | None:
+        """Line of the double quote whose value is still open at the end of the file, else None.
+
+        The file is decoded in its own encoding (UTF-16 included) and scanned
+        with Arrow's quoting rules: a quote opens a value only at the start of
+        a field, ``""`` inside a quoted value is one quote, and a quote inside
+        an unquoted value (``12" pipe``) is a literal character, which a count
+        of quote bytes would take for an opening one. Memory stays bounded by
+        one block, also when the open value runs over the rest of the file.
+        """
+        scanner = _QuoteScanner(self.delimiter)
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
         with open(self.path, "rb") as raw:
-            offset = 0
-            for chunk in iter(lambda: raw.read(1 << 24), b""):
-                found = chunk.count(b'"')
-                if found:
-                    quotes += found
-                    last_quote = offset + chunk.rindex(b'"')
-                offset += len(chunk)
-        if quotes % 2 == 0:
-            return None
-        with open(self.path, "rb") as raw:
-            return raw.read(last_quote).count(b"\n") + 1
+            for block in iter(lambda: raw.read(BLOCK_SIZE), b""):
+                scanner.feed(decoder.decode(block))
+        scanner.feed(decoder.decode(b"", final=True))
+        return scanner.open_line()
 
     def line_numbers(self, rows: list[int]) -> dict[int, int]:
         """Map 0-based data-row indices to 1-based file line numbers by reading the file again."""
@@ -342,6 +363,69 @@ def _prefetched(reader: pa_csv.CSVStreamingReader) -> Iterator[pa.RecordBatch]:
             except queue.Empty:
                 pass
         worker.join()
+
+
+class _QuoteScanner:
+    """Follow Arrow's quoting state over decoded text fed block by block.
+
+    Regular expressions with possessive quantifiers consume whole fields in
+    C, so a file is scanned without one Python step per field or quote.
+    """
+
+    def __init__(self, delimiter: str) -> None:
+        separators = re.escape(delimiter) + r"\r\n"
+        # Complete fields with their separator, from the start of a field: a quoted value (with
+        # whatever follows its closing quote) or an unquoted one, which may contain quotes.
+        self._fields = re.compile(
+            rf'(?:(?:"(?:[^"]|"")*+"[^{separators}]*+|[^{separators}"][^{separators}]*+|)[{separators}])*+'
+        )
+        self._unquoted = re.compile(rf"[^{separators}]*+")
+        self._quoted = re.compile(r'(?:[^"]|"")*+')
+        self._state = "field_start"
+        self._pending = ""
+        self._line = 1
+        self._quote_line = 0
+
+    def feed(self, text: str) -> None:
+        """Advance over ``text``, the next part of the file."""
+        text = self._pending + text
+        self._pending = ""
+        position = 0
+        while position < len(text):
+            if self._state == "field_start":
+                end = self._fields.match(text, position).end()
+                self._line += text.count("\n", position, end)
+                position = end
+                if position < len(text):
+                    if text[position] == '"':
+                        self._state, self._quote_line = "quoted", self._line
+                        position += 1
+                    else:
+                        self._state = "unquoted"
+            elif self._state == "unquoted":
+                position = self._unquoted.match(text, position).end()
+                if position < len(text):
+                    # A separator ends the field; \r\n counts as two, which changes no quoting state.
+                    self._line += text[position] == "\n"
+                    self._state = "field_start"
+                    position += 1
+            else:
+                end = self._quoted.match(text, position).end()
+                self._line += text.count("\n", position, end)
+                position = end
+                if position == len(text) - 1:
+                    # A quote at the end of the text may be the first of a doubled quote.
+                    self._pending = '"'
+                    return
+                if position < len(text):
+                    self._state = "unquoted"
+                    position += 1
+
+    def open_line(self) -> int | None:
+        """Line of the quote still open after the last :meth:`feed`, or None."""
+        if self._state == "quoted" and not self._pending:
+            return self._quote_line
+        return None
 
 
 def _unclosed_quote(line: int, column: str | None) -> ValidationError:
