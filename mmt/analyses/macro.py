@@ -23,7 +23,10 @@ case with everything but letters and digits removed):
   ``lor``, ``log_odds*``, ``logit*`` or ``probit*``, or by values equal to
   the log, logit or probit of the target within a relative 1e-6. For
   example, ``lor`` in the original MMT sample file is the log-odds of
-  ``Defaultrate``. They stay out of the regression, but their stationarity
+  ``Defaultrate``. With ``target="lor"`` the converse holds: a column whose
+  log, logit or probit equals the target, such as ``Defaultrate``, is the
+  target on its original scale and counts as a transform too. They stay out
+  of the regression, but their stationarity
   is tested like the target's, because satellite models are often fitted
   on the log-odds.
 - development and out-of-time samples: the ``split`` option comes first. It is
@@ -609,15 +612,27 @@ def _target_transform_reason(
     }:
         return f"named as a transform of the target {target!r}"
     both = np.isfinite(values) & np.isfinite(target_values)
-    inside = both & (target_values > 0) & (target_values < 1)
-    if not inside.any():
-        return None
-    y = target_values[inside]
     for name, transform in (("log", np.log), ("logit", logit), ("probit", ndtri)):
-        expected = transform(y)
-        if np.all(np.abs(values[inside] - expected) <= 1e-6 * (1.0 + np.abs(expected))):
+        if _equals_transform(values, target_values, both, transform):
             return f"equals the {name} of the target {target!r}"
+        # With the target on the transformed scale (lor), its untransformed column would explain it almost exactly.
+        if _equals_transform(target_values, values, both, transform):
+            return f"the target {target!r} equals its {name}"
     return None
+
+
+def _equals_transform(
+    transformed: np.ndarray, source: np.ndarray, both: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
+) -> bool:
+    """Return True when ``transformed`` equals ``transform(source)`` within a relative 1e-6.
+
+    Only the rows where ``source`` lies in (0, 1) are compared, and there must be one.
+    """
+    inside = both & (source > 0) & (source < 1)
+    if not inside.any():
+        return False
+    expected = transform(source[inside])
+    return bool(np.all(np.abs(transformed[inside] - expected) <= 1e-6 * (1.0 + np.abs(expected))))
 
 
 def _check_expected_signs(options: MacroOptions, regressors: list[str]) -> None:
