@@ -272,11 +272,12 @@ class CsvSource:
         """Line of the double quote whose value is still open at the end of the file, else None.
 
         The file is decoded in its own encoding (UTF-16 included) and scanned
-        with Arrow's quoting rules: a quote opens a value only at the start of
-        a field, ``""`` inside a quoted value is one quote, and a quote inside
-        an unquoted value (``12" pipe``) is a literal character, which a count
-        of quote bytes would take for an opening one. Memory stays bounded by
-        one block, also when the open value runs over the rest of the file.
+        with the quoting rules of the Arrow reader above. A quote opens a value
+        only at the start of a field, and ``""`` inside a quoted value is one
+        quote. A quote inside an unquoted value (``12" pipe``) is therefore a
+        literal character, which a count of quote bytes would take for an
+        opening one. Memory stays bounded by one block, also when the open
+        value runs over the rest of the file.
         """
         scanner = _QuoteScanner(self.delimiter)
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
@@ -385,6 +386,7 @@ class _QuoteScanner:
         self._pending = ""
         self._line = 1
         self._quote_line = 0
+        self._after_carriage_return = False
 
     def feed(self, text: str) -> None:
         """Advance over ``text``, the next part of the file."""
@@ -393,33 +395,43 @@ class _QuoteScanner:
         position = 0
         while position < len(text):
             if self._state == "field_start":
-                end = self._fields.match(text, position).end()
-                self._line += text.count("\n", position, end)
-                position = end
+                position = self._consume(text, position, self._fields.match(text, position).end())
                 if position < len(text):
                     if text[position] == '"':
                         self._state, self._quote_line = "quoted", self._line
-                        position += 1
+                        position = self._consume(text, position, position + 1)
                     else:
                         self._state = "unquoted"
             elif self._state == "unquoted":
-                position = self._unquoted.match(text, position).end()
+                position = self._consume(text, position, self._unquoted.match(text, position).end())
                 if position < len(text):
-                    # A separator ends the field; \r\n counts as two, which changes no quoting state.
-                    self._line += text[position] == "\n"
+                    # The separator that ends the field.
                     self._state = "field_start"
-                    position += 1
+                    position = self._consume(text, position, position + 1)
             else:
-                end = self._quoted.match(text, position).end()
-                self._line += text.count("\n", position, end)
-                position = end
+                position = self._consume(text, position, self._quoted.match(text, position).end())
                 if position == len(text) - 1:
                     # A quote at the end of the text may be the first of a doubled quote.
                     self._pending = '"'
                     return
                 if position < len(text):
                     self._state = "unquoted"
-                    position += 1
+                    position = self._consume(text, position, position + 1)
+
+    def _consume(self, text: str, start: int, end: int) -> int:
+        """Add the line ends of ``text[start:end]`` to the line count and return ``end``.
+
+        A line ends at LF, CR LF or a lone CR, as :mod:`csv` counts them.
+        """
+        if start < end:
+            self._line += (
+                text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+            )
+            if self._after_carriage_return and text[start] == "\n":
+                # The \r before this \n, at the end of the previous part, already counted the line.
+                self._line -= 1
+            self._after_carriage_return = text[end - 1] == "\r"
+        return end
 
     def open_line(self) -> int | None:
         """Line of the quote still open after the last :meth:`feed`, or None."""

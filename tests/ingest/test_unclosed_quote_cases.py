@@ -67,6 +67,14 @@ def test_open_quote_in_utf16_file(tmp_path):
     assert error.details == {"line": 3, "column": "note"}
 
 
+def test_open_quote_with_carriage_returns_only(tmp_path):
+    rows = _rows(5)
+    rows[2] = '3,0.02,0,"open'
+    error = _error(tmp_path, HEADER + "\r" + "\r".join(rows) + "\r")
+    assert error.code == "unclosed_quote"
+    assert error.details == {"line": 4, "column": "note"}
+
+
 def test_open_quote_in_header(tmp_path):
     error = _error(tmp_path, 'obligor_id,pd,default_flag,"note\n' + "\n".join(_rows(5)) + "\n")
     assert error.code == "unclosed_quote"
@@ -110,14 +118,15 @@ def _reference_open_line(text: str, delimiter: str) -> int | None:
                 index += 1
             else:
                 state = "unquoted"
-        line += character == "\n"
+        # A line ends at LF, at CR LF (counted at its LF) or at a lone CR.
+        line += character == "\n" or (character == "\r" and text[index + 1:index + 2] != "\n")
         index += 1
     return quote_line if state == "quoted" else None
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "|"])
 def test_scanner_matches_reference_in_any_pieces(delimiter):
-    pieces = ["a", '"', '"', '""', delimiter, "\n", "\r\n", " ", 'x"y']
+    pieces = ["a", '"', '"', '""', delimiter, "\n", "\r\n", "\r", " ", 'x"y']
     generator = random.Random(20261204)
     for _ in range(3000):
         text = "".join(generator.choice(pieces) for _ in range(generator.randint(0, 25)))
