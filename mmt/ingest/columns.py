@@ -160,6 +160,7 @@ class NumberRole(Converter):
         self.spec = spec
         self.role = spec.name
         self.number_format = number_format
+        self.percent_example: str | None = None
 
     def fields(self) -> list[pa.Field]:
         return [pa.field(self.name, pa.float64())]
@@ -189,7 +190,8 @@ class NumberRole(Converter):
                     array,
                     offset,
                     summary=f"outside [{low:g}, {high:g}]",
-                    hint=f"Values of {self.role} must lie between {low:g} and {high:g}; divide percentages by 100",
+                    hint=f"Values of {self.role} must lie between {low:g} and {high:g} (0 % and 100 %); "
+                    "write percentages with a % sign or divide them by 100",
                 )
             else:
                 self.count(f"below_{low:g}", pc.sum(below).as_py() or 0)
@@ -203,9 +205,11 @@ class NumberRole(Converter):
                 if numbers is not None and not pc.any(pc.invert(pc.is_finite(numbers))).as_py():
                     return numbers, _all_false(len(array))
             values = trimmed(array)
-            if self.spec.kind == "probability":
-                values, percents = percents_as_exponents(values)
+            if self.spec.kind == "probability" or self.spec.ratio:
+                values, percents, example = percents_as_exponents(values)
                 self.count("percent_values", percents)
+                if example is not None and self.percent_example is None:
+                    self.percent_example = example
             return parse_floats(values, self.number_format)
         if pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_decimal(array.type):
             numbers = pc.cast(array, pa.float64())
@@ -217,8 +221,8 @@ class NumberRole(Converter):
         return pa.nulls(len(array), pa.float64()), pc.is_valid(array)
 
 
-def percents_as_exponents(values: pa.Array) -> tuple[pa.Array, int]:
-    """Rewrite trimmed texts such as ``2.2%`` as ``2.2e-2`` and return them with the number rewritten.
+def percents_as_exponents(values: pa.Array) -> tuple[pa.Array, int, str | None]:
+    """Rewrite trimmed texts such as ``2.2%`` as ``2.2e-2``; return them, the number rewritten and the first one.
 
     A probability written as a percentage is unambiguous. Moving the decimal
     point through the exponent, rather than dividing by 100 after parsing,
@@ -228,9 +232,10 @@ def percents_as_exponents(values: pa.Array) -> tuple[pa.Array, int]:
     marked = pc.fill_null(pc.ends_with(values, "%"), False)
     count = pc.sum(marked).as_py() or 0
     if not count:
-        return values, 0
+        return values, 0, None
     number = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(values, 0, -1))
-    return pc.if_else(marked, pc.binary_join_element_wise(number, "e-2", ""), values), count
+    example = values.filter(marked)[0].as_py()
+    return pc.if_else(marked, pc.binary_join_element_wise(number, "e-2", ""), values), count, example
 
 
 def _all_false(length: int) -> pa.Array:

@@ -532,7 +532,9 @@ class _Run:
         numeric_roles = {
             index for role, index in roles.items() if self.by_role[role].kind in ("numeric", "probability")
         }
-        probability_roles = {index for role, index in roles.items() if self.by_role[role].kind == "probability"}
+        probability_roles = {
+            index for role, index in roles.items() if self.by_role[role].kind == "probability" or self.by_role[role].ratio
+        }
         other_roles = set(roles.values()) - numeric_roles
         evidence = {}
         for index in range(len(names)):
@@ -544,7 +546,7 @@ class _Run:
             if index not in numeric_roles:
                 values, _count = without_tokens(values)
             elif index in probability_roles:
-                values, _count = percents_as_exponents(values)
+                values, _count, _example = percents_as_exponents(values)
             item = gather_evidence(values)
             if item.numeric:
                 evidence[index] = item
@@ -855,12 +857,14 @@ class _Run:
             )
         if notes.get("percent_values"):
             count = notes["percent_values"]
+            example = getattr(converter, "percent_example", None)
+            shown = f' (for example "{example}")' if example else ""
             self.warnings.append(
                 {
                     "code": "percent_values_converted",
-                    "message": f'Column "{column}" has {count} {"value" if count == 1 else "values"} written as '
-                    f'percentages (such as "2.2%"); they were read as fractions (0.022).',
-                    "details": {"column": column, "role": role, "count": count},
+                    "message": f'Column "{column}" has {_rows(count).replace("row", "value")} written as percentages'
+                    f'{shown}; {"it was" if count == 1 else "they were"} read as fractions, 2.2% as 0.022.',
+                    "details": {"column": column, "role": role, "count": count, "example": example},
                 }
             )
         below = {key: value for key, value in notes.items() if key.startswith(("below_", "above_"))}

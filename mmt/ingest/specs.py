@@ -44,6 +44,8 @@ class RoleSpec:
         Closed interval of plausible values, for numeric kinds.
     enforce_bounds : bool
         Reject values outside ``bounds`` (otherwise they are only counted).
+    ratio : bool
+        A share or factor, so ``30%`` means 0.3 (probabilities are ratios too).
     description : str
         One-line meaning, shown in error messages and the API.
     """
@@ -55,6 +57,7 @@ class RoleSpec:
     aliases: tuple[str, ...] = ()
     bounds: tuple[float, float] | None = None
     enforce_bounds: bool = False
+    ratio: bool = False
     description: str = ""
 
     def to_dict(self) -> dict:
@@ -255,6 +258,7 @@ def _lgd_roles() -> list[RoleSpec]:
                 "workout_lgd",
             ),
             bounds=(0.0, 1.0),
+            ratio=True,
             description="realised LGD; empty for open workouts, values outside [0, 1] are kept",
         ),
         RoleSpec("segment", "text", aliases=_SEGMENT, description="portfolio segment"),
@@ -336,6 +340,7 @@ def _ead_roles() -> list[RoleSpec]:
             "numeric",
             one_of=("ead_predicted", "ccf_predicted"),
             aliases=("ccf_predicted", "predicted_ccf", "ccf_pred", "pred_ccf", "ccf_estimate", "model_ccf", "ccf"),
+            ratio=True,
             description="predicted credit conversion factor (may be below 0 or above 1)",
         ),
         RoleSpec(
@@ -357,6 +362,7 @@ def _ead_roles() -> list[RoleSpec]:
             "ccf_realised",
             "numeric",
             aliases=("ccf_realised", "realised_ccf", "realized_ccf", "ccf_realized", "actual_ccf", "observed_ccf"),
+            ratio=True,
             description="realised credit conversion factor",
         ),
         RoleSpec("segment", "text", aliases=_SEGMENT, description="portfolio segment"),

@@ -24,7 +24,8 @@ def test_percent_pd_read_as_the_nearest_double(tmp_path):
     assert table.column("pd").to_pylist() == [float("2.2e-2"), float("0.5e-2"), 0.031]
     assert 2.2 / 100 != float("2.2e-2")
     warning = next(item for item in result.warnings if item["code"] == "percent_values_converted")
-    assert warning["details"] == {"column": "pd", "role": "pd", "count": 2}
+    assert warning["details"] == {"column": "pd", "role": "pd", "count": 2, "example": "2.2%"}
+    assert '2 values written as percentages (for example "2.2%"); they were read' in warning["message"]
 
 
 def test_percent_with_decimal_comma(tmp_path):
@@ -37,6 +38,21 @@ def test_percent_above_one_hundred_is_out_of_range(tmp_path):
         _ingest(tmp_path, "obligor_id,pd,default_flag\n1,150%,0\n2,1%,1\n")
     assert caught.value.code == "out_of_range"
     assert caught.value.details["values"] == ["150%"]
+
+
+def test_percent_in_ratio_roles(tmp_path):
+    text = "facility_id,lgd_predicted,lgd_realised\nF1,30%,45%\nF2,0.2,110%\nF3,0.1,0.05\n"
+    result, table = _ingest(tmp_path, text, "lgd")
+    assert table.column("lgd_predicted").to_pylist() == [0.3, 0.2, 0.1]
+    # Realised LGD may exceed 100 %; it is kept and counted, as a fraction.
+    assert table.column("lgd_realised").to_pylist() == [0.45, 1.1, 0.05]
+    converted = {item["details"]["column"]: item["details"]["count"]
+                 for item in result.warnings if item["code"] == "percent_values_converted"}
+    assert converted == {"lgd_predicted": 1, "lgd_realised": 2}
+    text = "facility_id,ead_realised,ccf_predicted,ccf_realised,limit,drawn\nF1,120,50%,60%,200,100\nF2,90,0.4,0.5,100,50\n"
+    _result, table = _ingest(tmp_path, text, "ead")
+    assert table.column("ccf_predicted").to_pylist() == [0.5, 0.4]
+    assert table.column("ccf_realised").to_pylist() == [0.6, 0.5]
 
 
 def test_percent_in_an_amount_role_stays_an_error(tmp_path):
