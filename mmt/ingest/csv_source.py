@@ -245,7 +245,8 @@ class CsvSource:
 
         NOTE: a quote that a later literal quote closes (``"open`` on one
         line, ``12" pipe`` further down) merges the lines between them into
-        one value in the middle of the file, which this check does not see.
+        one value in the middle of the file, which this check does not see;
+        the upload then carries a ``values_span_lines`` warning naming the rows.
 
         Raises
         ------

@@ -396,6 +396,7 @@ class _Run:
         unnamed_values: dict[int, int] = {}
         cross_counts: dict[str, int] = {}
         identifiers = _Identifiers()
+        line_breaks: dict[str, list] = {}
         workers = ThreadPoolExecutor(max_workers=CONVERT_THREADS, thread_name_prefix="mmt-ingest")
         try:
             for columns, offset in source.batches():
@@ -418,6 +419,8 @@ class _Run:
                 outputs, by_role = self._convert(workers, plan, columns, offset)
                 _count_cross_checks(by_role, cross_counts)
                 identifiers.add(by_role)
+                if isinstance(source, CsvSource):
+                    _note_line_breaks(plan.schema, outputs, offset, line_breaks)
                 if self.problems or getattr(source, "invalid_rows", 0) or unnamed_values:
                     continue
                 sink.submit(outputs)
@@ -434,6 +437,7 @@ class _Run:
         duplicates = None if identifiers.all_distinct() else _duplicates(temporary, plan)
         quality = self._quality(source, plan, rows, cross_counts, duplicates)
         self._final_warnings(source, plan, duplicates)
+        self.warnings.extend(_line_break_warning(name, found) for name, found in line_breaks.items())
         digest = _sha256(temporary)
         os.replace(temporary, self.parquet_path)
         return IngestResult(
@@ -963,6 +967,38 @@ def _note_unnamed_values(unnamed: list[int], columns: list[pa.Array], offset: in
             present = pc.is_valid(trimmed(columns[index]))
             if pc.any(present).as_py():
                 found[index] = offset + pc.index(present, True).as_py()
+
+
+def _note_line_breaks(schema: pa.Schema, outputs: list[pa.Array], offset: int, found: dict[str, list]) -> None:
+    """Count the text values of a CSV batch that span lines, with the first rows, per column.
+
+    A quote left open and closed by a stray quote further down merges the
+    lines between them into one such value; the warning lets the user see it.
+    """
+    for item, values in zip(schema, outputs):
+        if not pa.types.is_string(item.type):
+            continue
+        spanning = pc.fill_null(pc.match_substring(values, "\n"), False)
+        count = pc.sum(spanning).as_py() or 0
+        if not count:
+            continue
+        entry = found.setdefault(item.name, [0, []])
+        entry[0] += count
+        if len(entry[1]) < 5:
+            rows = pc.indices_nonzero(spanning).slice(0, 5 - len(entry[1])).to_pylist()
+            entry[1].extend(offset + row + 1 for row in rows)
+
+
+def _line_break_warning(name: str, found: list) -> dict:
+    count, rows = found
+    return {
+        "code": "values_span_lines",
+        "message": f'Column "{name}" has {_rows(count).replace("row", "value")} that '
+                   f'{"spans" if count == 1 else "span"} several lines (rows {", ".join(map(str, rows))}). That is right for text written over several lines; otherwise a '
+                   "double quote was left open there and the lines after it were read as part of the value, so "
+                   "check the quotes and upload the file again.",
+        "details": {"column": name, "count": count, "rows": rows},
+    }
 
 
 def _dictionary_columns(plan: _Plan) -> list[str]:

@@ -76,6 +76,20 @@ def test_closed_quotes_spanning_lines_are_kept(tmp_path):
     result, table = _ingest(tmp_path, text)
     assert result.n_rows == 2
     assert table.column("note").to_pylist() == ["two\nlines", 'last "one"']
+    warning = next(item for item in result.warnings if item["code"] == "values_span_lines")
+    assert warning["details"] == {"column": "note", "count": 1, "rows": [1]}
+
+
+def test_quote_closed_by_a_stray_quote_is_named(tmp_path):
+    rows = [f"{index},0.0{index % 9 + 1},{index % 2},word{index}" for index in range(1, 21)]
+    rows[4] = '5,0.02,1,"open'
+    rows[11] = '12,0.02,1,12" pipe'
+    result, table = _ingest(tmp_path, "obligor_id,pd,default_flag,note\n" + "\n".join(rows) + "\n")
+    # Lines 6 to 13 of the file became one value: 13 rows instead of 20.
+    assert result.n_rows == 13
+    warning = next(item for item in result.warnings if item["code"] == "values_span_lines")
+    assert warning["details"] == {"column": "note", "count": 1, "rows": [5]}
+    assert "1 value that spans several lines (rows 5)" in warning["message"]
 
 
 def test_unclosed_quote_longer_than_a_block(tmp_path, monkeypatch):
