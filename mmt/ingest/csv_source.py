@@ -63,6 +63,7 @@ class CsvSource:
         self.header_row = int(options.get("header_row") or 1)
         self.names, self.header_lines = self._read_header()
         self.invalid_rows = 0
+        self.invalid_row_spans_lines = False
         self.invalid_examples: list[str] = []
         self.warnings: list[dict] = []
         self.dropped: list[dict] = []
@@ -127,6 +128,8 @@ class CsvSource:
 
     def _on_invalid_row(self, row: pa_csv.InvalidRow) -> str:
         self.invalid_rows += 1
+        # A quote that never closes can swallow the lines below it into one row with too few fields.
+        self.invalid_row_spans_lines = self.invalid_row_spans_lines or "\n" in row.text or "\r" in row.text
         if len(self.invalid_examples) < 10:
             self.invalid_examples.append(row.text[:200])
         return "skip"
@@ -240,8 +243,8 @@ class CsvSource:
         Arrow then reads everything up to the end of the file as that one
         value, silently merging the rows below it. Such a value is always in
         the last row and spans lines, so the file is scanned only when a
-        value of the last row has a line break. A merged row with too few
-        fields is skipped by Arrow instead and reported as ``malformed_csv``.
+        value of the last row has a line break, or a row skipped for its
+        field count spans lines (the merged row then has too few fields).
 
         NOTE: a quote that a later literal quote closes (``"open`` on one
         line, ``12" pipe`` further down) merges the lines between them into
@@ -251,16 +254,19 @@ class CsvSource:
         Raises
         ------
         ValidationError
-            ``unclosed_quote`` with the line of the opening quote and the column.
+            ``unclosed_quote`` with the line of the opening quote, and the
+            column when the merged row was kept.
         """
         column = next((index for index, values in enumerate(last_row)
                        if len(values) and values[len(values) - 1].is_valid
                        and any(mark in values[len(values) - 1].as_py() for mark in "\r\n")), None)
-        if column is None:
+        if column is None and not self.invalid_row_spans_lines:
             return
         line = self._open_quote_line()
         if line is None:
             return
+        if column is None:
+            raise _unclosed_quote(line, None)
         raise _unclosed_quote(line, names[column] if column < len(names) else f"column {column + 1}")
 
     def _sample_open_quote_line(self) -> int | None:
