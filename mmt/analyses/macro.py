@@ -1110,6 +1110,57 @@ def _performance_section(
     return section
 
 
+# Transforms tried on a supplied fitted column that misses its target: the
+# scales on which monitoring files commonly hold default rates.
+_SCALE_CHANGES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...] = (
+    ("logit", logit), ("log", np.log), ("probit", ndtri),
+    ("inverse logit", expit), ("exponential", np.exp), ("normal distribution function", ndtr),
+)
+# R² below which the supplied fitted values do worse than the target's mean, and above which a
+# transform of them is taken to match the target.
+_MISSES_TARGET = 0.0
+_MATCHES_TARGET = 0.5
+
+
+def _r_squared(actual: np.ndarray, predicted: np.ndarray) -> float | None:
+    spread = float(np.sum((actual - actual.mean()) ** 2))
+    if spread == 0.0:
+        return None
+    return 1.0 - float(np.sum((actual - predicted) ** 2)) / spread
+
+
+def _scale_mismatch(target: str, actual: np.ndarray, fitted: str, values: np.ndarray) -> str | None:
+    """A warning when the fitted column misses the target but a change of scale of it fits.
+
+    A fitted default rate compared with a log-odds target (or the reverse)
+    gives figures such as an R² of -48 that say nothing about the model.
+    The warning is given when the fitted values do worse than the target's
+    mean (R² below 0) while their logit, log, probit or one of the inverses
+    explains at least half of the target's variance.
+    """
+    both = np.isfinite(actual) & np.isfinite(values)
+    if both.sum() < 3:
+        return None
+    observed, predicted = actual[both], values[both]
+    direct = _r_squared(observed, predicted)
+    if direct is None or direct >= _MISSES_TARGET:
+        return None
+    for name, change in _SCALE_CHANGES:
+        with np.errstate(all="ignore"):
+            changed = change(predicted)
+        if not np.all(np.isfinite(changed)):
+            continue
+        matched = _r_squared(observed, changed)
+        if matched is not None and matched >= _MATCHES_TARGET:
+            return (
+                f"The fitted column {fitted!r} does worse than a constant for the target {target!r} "
+                f"(R² {direct:.3g}), but its {name} matches the target (R² {matched:.3g}): the two are on "
+                "different scales, so the supplied_fitted figures say nothing about the model. Name a "
+                "fitted column on the target's scale with the option 'fitted', or set 'fitted_scale'."
+            )
+    return None
+
+
 def _coefficient_statuses(
     coefficient: dict[str, Any], alpha: float, statuses: list[dict[str, Any]]
 ) -> None:
@@ -1146,6 +1197,10 @@ def _supplied_fitted_metrics(
     if data.fitted is None or data.fitted_values is None:
         return None
     present = np.isfinite(data.fitted_values)
+    if options.fitted_scale == "original":
+        mismatch = _scale_mismatch(data.target, data.actual, data.fitted, data.fitted_values)
+        if mismatch is not None:
+            data.warnings.append(mismatch)
     if options.fitted_scale == "transformed":
         scales = {
             "transformed": (transformed, data.fitted_values),
