@@ -28,11 +28,12 @@ from mmt.analyses.lgd import (
     backtest_figures,
     check_segment_column,
     decile_data,
+    empty_reference_period,
     error_entry,
-    metric_differences,
     numeric_column,
     period_overlap_warning,
     period_parameters,
+    reference_block,
     resolve_thresholds,
     segment_labels,
     select_current_rows,
@@ -327,23 +328,14 @@ def _reference_period(
     rows = derive_ead_columns(select_reference_rows(frame, options, "EAD"))
     counts = _counts(rows, has_ccf_inputs)
     if counts["facilities"] == 0 and counts["ccf_facilities"] == 0:
-        period = options.reference_period
-        raise ValidationError(
-            f"Option reference_period: no facility dated from {period.start} to {period.end} has both "
-            "realised and estimated EAD or CCF. Choose a period with complete facilities.",
-            code="empty_sample",
-            details={"option": "reference_period", "value": period.model_dump(), "counts": counts},
+        raise empty_reference_period(
+            options, "has both realised and estimated EAD or CCF", "complete facilities", counts
         )
     figures = _scope(rows, options, thresholds, gauc_initial)
-    return {
-        "period": options.reference_period.model_dump(),
-        "metrics": figures["metrics"],
-        "tests": figures["tests"],
-        "ccf_realised_quantiles": figures["ccf_realised_quantiles"],
-        "counts": counts,
-        "warnings": _warnings(counts, has_ccf_inputs),
-        "difference": metric_differences(current_metrics, figures["metrics"], EAD_COMPARED_METRICS),
-    }
+    return reference_block(
+        options, figures, counts, _warnings(counts, has_ccf_inputs), current_metrics, EAD_COMPARED_METRICS,
+        ccf_realised_quantiles=figures["ccf_realised_quantiles"],
+    )
 
 
 def _plot_data(frame: pd.DataFrame, max_points: int) -> dict[str, Any]:

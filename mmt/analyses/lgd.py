@@ -50,11 +50,13 @@ __all__ = [
     "analyze_lgd",
     "backtest_figures",
     "decile_data",
+    "empty_reference_period",
     "error_entry",
     "lgd_filter_options",
     "metric_differences",
     "period_overlap_warning",
     "period_parameters",
+    "reference_block",
     "resolve_thresholds",
     "select_current_rows",
     "select_reference_rows",
@@ -574,21 +576,46 @@ def _lgd_reference_period(
     assert options.reference_period is not None
     sample, counts = _lgd_sample(select_reference_rows(frame, options, "LGD"))
     if sample.empty:
-        period = options.reference_period
-        raise ValidationError(
-            f"Option reference_period: no facility dated from {period.start} to {period.end} has a closed "
-            "workout with both predicted and realised LGD. Choose a period with closed workouts.",
-            code="empty_sample",
-            details={"option": "reference_period", "value": period.model_dump(), "counts": counts},
+        raise empty_reference_period(
+            options, "has a closed workout with both predicted and realised LGD", "closed workouts", counts
         )
     figures = _lgd_scope(sample, options, thresholds, gauc_initial)
+    return reference_block(options, figures, counts, _lgd_warnings(counts), current_metrics, LGD_COMPARED_METRICS)
+
+
+def empty_reference_period(
+    options: BacktestOptions, lacking: str, advice: str, counts: dict[str, Any]
+) -> ValidationError:
+    """Return the ``empty_sample`` error of a reference period without usable facilities."""
+    period = options.reference_period
+    assert period is not None
+    return ValidationError(
+        f"Option reference_period: no facility dated from {period.start} to {period.end} {lacking}. "
+        f"Choose a period with {advice}.",
+        code="empty_sample",
+        details={"option": "reference_period", "value": period.model_dump(), "counts": counts},
+    )
+
+
+def reference_block(
+    options: BacktestOptions,
+    figures: dict[str, Any],
+    counts: dict[str, Any],
+    warnings: list[str],
+    current_metrics: dict[str, Any],
+    compared: Sequence[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the ``reference`` block: the reference figures and their differences from the current ones."""
+    assert options.reference_period is not None
     return {
         "period": options.reference_period.model_dump(),
         "metrics": figures["metrics"],
         "tests": figures["tests"],
+        **extra,
         "counts": counts,
-        "warnings": _lgd_warnings(counts),
-        "difference": metric_differences(current_metrics, figures["metrics"], LGD_COMPARED_METRICS),
+        "warnings": warnings,
+        "difference": metric_differences(current_metrics, figures["metrics"], compared),
     }
 
 
