@@ -94,8 +94,8 @@ def _warm_up(app, work: Path) -> None:
     """Run the PD battery once on a small pair of its own, as a server that is already running has.
 
     A new process pays once for Arrow's thread pools and memory pool and for
-    DuckDB's first queries; a running server has paid that before the
-    analysis a user asks for.
+    DuckDB's first queries. A running server has paid that before a user
+    requests an analysis.
     """
     from benchmarks.generate import generate_portfolio
     from mmt.services.analyses import run_analysis

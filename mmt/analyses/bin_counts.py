@@ -85,8 +85,8 @@ def _source(selection: Selection, *columns: str | None) -> tuple[str, list[Any]]
     file of 1,000 columns took three times as long as the query itself, and
     a WOE analysis runs a few queries per column.
     """
-    wanted = [column for column in dict.fromkeys(columns) if column]
-    projection = ", ".join(quote(column) for column in wanted) if wanted else "*"
+    named = [column for column in dict.fromkeys(columns) if column]
+    projection = ", ".join(quote(column) for column in named) if named else "*"
     clauses: list[str] = []
     params: list[Any] = [str(selection.path)]
     for column, values in selection.filters:
@@ -127,7 +127,7 @@ def count_rows(selection: Selection) -> int:
 def prefetched() -> Iterator[None]:
     """Keep the results of :func:`prefetch_quantiles` and :func:`prefetch_binned_counts` for the calls made inside.
 
-    A WOE analysis of a wide file asks for the quantiles and then the bin
+    A WOE analysis of a wide file requests the quantiles and then the bin
     counts of each column in turn. Answered one query per column, the fixed
     cost of a scan of a file with a thousand columns made most of the time;
     announced up front, they take one scan per :data:`PREFETCH_COLUMNS`

@@ -1130,10 +1130,10 @@ def _r_squared(actual: np.ndarray, predicted: np.ndarray) -> float | None:
 
 
 def _scale_mismatch(target: str, actual: np.ndarray, fitted: str, values: np.ndarray) -> str | None:
-    """A warning when the fitted column misses the target but a change of scale of it fits.
+    """Return a warning when the fitted column misses the target but a change of scale of it fits.
 
     A fitted default rate compared with a log-odds target (or the reverse)
-    gives figures such as an R² of -48 that say nothing about the model.
+    gives figures such as an R² of -48, which describe nothing about the model.
     The warning is given when the fitted values do worse than the target's
     mean (R² below 0) while their logit, log, probit or one of the inverses
     explains at least half of the target's variance.
@@ -1155,7 +1155,7 @@ def _scale_mismatch(target: str, actual: np.ndarray, fitted: str, values: np.nda
             return (
                 f"The fitted column {fitted!r} does worse than a constant for the target {target!r} "
                 f"(R² {direct:.3g}), but its {name} matches the target (R² {matched:.3g}): the two are on "
-                "different scales, so the supplied_fitted figures say nothing about the model. Name a "
+                "different scales, so the supplied_fitted figures do not measure the model. Name a "
                 "fitted column on the target's scale with the option 'fitted', or set 'fitted_scale'."
             )
     return None

@@ -25,7 +25,7 @@ from mmt.engine.base import Aggregates
 
 
 def _narrow_integer_type(data: np.ndarray) -> np.dtype | None:
-    """The 8- or 16-bit integer type that holds every value of an integer ``data``, or None.
+    """Return the 8- or 16-bit integer type that contains every value of an integer ``data``, or None.
 
     NumPy sorts such narrow integers with a radix sort, about ten times faster
     than its comparison sort of 64-bit values; ages, months on book and
@@ -43,7 +43,7 @@ def _narrow_integer_type(data: np.ndarray) -> np.dtype | None:
 
 def _sorted(data: np.ndarray, keep: np.ndarray | None, in_place: bool = False,
             narrow: np.dtype | None = None) -> np.ndarray:
-    """The rows of ``data`` where ``keep`` is true, sorted; with ``in_place``, ``data`` itself may be sorted.
+    """Return the rows of ``data`` where ``keep`` is true, sorted. With ``in_place``, ``data`` itself may be sorted.
 
     With ``narrow``, the values are sorted as that smaller integer type and
     handed back in the type of ``data``: the result is the same.

@@ -2,11 +2,11 @@
 
 Monitoring teams run the PD battery on the same pair of datasets several
 times: with other thresholds, options or a segment. Sorting the numeric
-columns is most of the time of such a run, and the stored Parquet copy of a
+columns is most of the time of such a run. The stored Parquet copy of a
 dataset never changes once written (a new upload is a new file), so the
-sorted columns of a file can be reused until memory is needed. A key holds
-the file's inode, size and modification time, so a replaced file is never
-answered from an old entry.
+sorted columns of a file can be reused until memory is needed. A key
+contains the file's inode, size and modification time, so a replaced file is
+never served from an old entry.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class SortedColumnCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple) -> SortedColumn | None:
-        """The entry under ``key`` (now the most recently used), or None."""
+        """Return the entry under ``key`` (now the most recently used), or None."""
         with self._lock:
             found = self._entries.get(key)
             if found is not None:

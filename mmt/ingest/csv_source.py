@@ -241,10 +241,10 @@ class CsvSource:
         """Reject a file with a double quote that opens a value and never closes it.
 
         Arrow then reads everything up to the end of the file as that one
-        value, silently merging the rows below it. Such a value is always in
-        the last row and spans lines, so the file is scanned only when a
-        value of the last row has a line break, or a row skipped for its
-        field count spans lines (the merged row then has too few fields).
+        value, silently merging the rows below it. Such a value spans lines
+        and ends either the last row or a row skipped for its field count
+        (the merged row then has too few fields). The file is scanned only
+        in those two cases.
 
         NOTE: a quote that a later literal quote closes (``"open`` on one
         line, ``12" pipe`` further down) merges the lines between them into

@@ -862,12 +862,12 @@ class _Run:
         if notes.get("percent_values"):
             count = notes["percent_values"]
             example = getattr(converter, "percent_example", None)
-            shown = f' (for example "{example}")' if example else ""
+            example_text = f' (for example "{example}")' if example else ""
             self.warnings.append(
                 {
                     "code": "percent_values_converted",
                     "message": f'Column "{column}" has {_rows(count).replace("row", "value")} written as percentages'
-                    f'{shown}; {"it was" if count == 1 else "they were"} read as fractions, 2.2% as 0.022.',
+                    f'{example_text}; {"it was" if count == 1 else "they were"} read as fractions, 2.2% as 0.022.',
                     "details": {"column": column, "role": role, "count": count, "example": example},
                 }
             )
@@ -973,7 +973,7 @@ def _note_line_breaks(schema: pa.Schema, outputs: list[pa.Array], offset: int, f
     """Count the text values of a CSV batch that span lines, with the first rows, per column.
 
     A quote left open and closed by a stray quote further down merges the
-    lines between them into one such value; the warning lets the user see it.
+    lines between them into one such value. The warning shows the user where.
     """
     for item, values in zip(schema, outputs):
         if not pa.types.is_string(item.type):

@@ -19,10 +19,12 @@ def test_default_rate_fitted_against_a_log_odds_target():
 
     lor, fitted = frame["lor"].to_numpy(float), frame["pred_dr"].to_numpy(float)
     direct, matched = _r_squared(lor, fitted), _r_squared(lor, logit(fitted))
-    assert direct < 0 and matched >= 0.5
+    assert direct < 0
+    assert matched >= 0.5
     warnings = [text for text in result["warnings"] if "different scales" in text]
     assert len(warnings) == 1
-    assert f"R² {direct:.3g}" in warnings[0] and f"its logit matches the target (R² {matched:.3g})" in warnings[0]
+    assert f"R² {direct:.3g}" in warnings[0]
+    assert f"its logit matches the target (R² {matched:.3g})" in warnings[0]
     supplied = result["performance_metrics"]["supplied_fitted"]["full_sample"]["original"]
     assert np.isclose(supplied["r_squared"], direct, rtol=1e-9)
 

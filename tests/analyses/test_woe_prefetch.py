@@ -1,4 +1,4 @@
-"""The WOE analysis answers the same with its batched queries as column by column.
+"""The WOE analysis returns the same results with its batched queries as column by column.
 
 The reference is the same analysis with the prefetch switched off, so every
 quantile and count comes from the single-column queries.

@@ -48,7 +48,8 @@ def test_masked_integers_keep_their_missing_count():
     built = SortedColumn.build(raw, np.array([1, 0, 0, 1]))
     np.testing.assert_array_equal(built.values, [1, 5, 9])
     np.testing.assert_array_equal(built.events, [1, 5])
-    assert built.missing == 1 and built.missing_events == 0
+    assert built.missing == 1
+    assert built.missing_events == 0
 
 
 def test_parallel_builds_equal_one_by_one():
@@ -69,15 +70,16 @@ def test_sorted_columns_are_read_only():
 
 
 def test_cache_drops_the_least_recently_used():
-    one = SortedColumn.build(np.arange(100, dtype=float), None)  # 800 bytes
-    cache = SortedColumnCache(capacity=2 * one.nbytes)
-    cache.put(("a",), one)
-    cache.put(("b",), one)
-    assert cache.get(("a",)) is one           # "a" is now the most recently used
-    cache.put(("c",), one)
+    column = SortedColumn.build(np.arange(100, dtype=float), None)  # 800 bytes
+    cache = SortedColumnCache(capacity=2 * column.nbytes)
+    cache.put(("a",), column)
+    cache.put(("b",), column)
+    assert cache.get(("a",)) is column        # "a" is now the most recently used
+    cache.put(("c",), column)
     assert cache.get(("b",)) is None
-    assert cache.get(("a",)) is one and cache.get(("c",)) is one
-    assert cache.nbytes == 2 * one.nbytes
+    assert cache.get(("a",)) is column
+    assert cache.get(("c",)) is column
+    assert cache.nbytes == 2 * column.nbytes
     cache.put(("huge",), SortedColumn.build(np.arange(1000, dtype=float), None))
     assert cache.get(("huge",)) is None       # larger than the whole cache: not kept
 

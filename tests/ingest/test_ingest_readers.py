@@ -168,9 +168,9 @@ def test_duplicate_names_after_trimming_and_case(tmp_path):
     assert error.details["duplicates"] == {"PD": [2, 3]}
 
 
-def test_unclosed_quote_in_a_row_with_too_few_fields(tmp_path):
-    # A quote that never closes swallows the rest of the file into one field, and the row then
-    # has too few fields; the answer names the quote rather than the field count.
+def test_unclosed_quote_short_row(tmp_path):
+    # A quote that never closes swallows the rest of the file into one field, so the row has
+    # too few fields. The error names the quote rather than the field count.
     error = error_of(write(tmp_path, f'{HEADER}\nA1,0.1,0\nA2,"0.2,1\nA3,0.3,0\n'))
     assert error.code == "unclosed_quote"
     assert error.details == {"line": 3, "column": None}
