@@ -56,6 +56,9 @@ from mmt.analyses.bin_counts import (
     level_counts,
     numeric_quantiles,
     numeric_range,
+    prefetch_binned_counts,
+    prefetch_quantiles,
+    prefetched,
     read_schema,
     special_values_for,
 )
@@ -207,14 +210,16 @@ def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, 
     results: dict[str, Any] = {}
     trend: dict[str, list[dict[str, Any]]] = {}
     statuses: list[dict[str, Any]] = []
-    for column in columns:
-        entry, column_trend = _analyse_column(column, kinds[column], plan, options, thresholds)
-        results[column] = entry
-        if options.include_trend and plan.trend_periods:
-            trend[column] = column_trend
-        metric = f"stability.{entry['index'].lower()}[{column}]"
-        statuses.append({"metric": metric, "value": entry["statistic"], "status": entry["status"]})
-        warnings.extend({**item, "details": {**item["details"], "column": column}} for item in entry["warnings"])
+    with prefetched():
+        _prefetch_numeric(plan, options, [column for column in columns if kinds[column] == "numeric"])
+        for column in columns:
+            entry, column_trend = _analyse_column(column, kinds[column], plan, options, thresholds)
+            results[column] = entry
+            if options.include_trend and plan.trend_periods:
+                trend[column] = column_trend
+            metric = f"stability.{entry['index'].lower()}[{column}]"
+            statuses.append({"metric": metric, "value": entry["statistic"], "status": entry["status"]})
+            warnings.extend({**item, "details": {**item["details"], "column": column}} for item in entry["warnings"])
 
     parameters = options.model_dump(exclude_none=True)
     parameters.update(
@@ -493,16 +498,37 @@ def _sum_groups(groups: dict[Any, dict[str, np.ndarray]], keys: tuple[Any, ...] 
     return total
 
 
-def _numeric_tables(column: str, plan: _Plan, options: StabilityOptions) -> dict[str, Any]:
+def _quantile_probabilities(options: StabilityOptions) -> list[float]:
+    return [index / options.n_bins for index in range(1, options.n_bins)]
+
+
+def _numeric_binning(column: str, plan: _Plan, options: StabilityOptions) -> BinningSpec:
+    """Return the bins of a numeric column, set on the reference rows."""
     specials = special_values_for(options.special_values, column)
     if options.method == "quantile":
-        probabilities = [index / options.n_bins for index in range(1, options.n_bins)]
-        edges = numeric_quantiles(plan.reference, column, probabilities, specials)
+        edges = numeric_quantiles(plan.reference, column, _quantile_probabilities(options), specials)
     else:
         value_range = numeric_range(plan.reference, column, specials)
         edges = np.empty(0) if value_range is None else equal_width_edges(np.asarray(value_range), options.n_bins)
-    binning = BinningSpec(kind="numeric", method=options.method, edges=tuple(float(edge) for edge in edges),
-                          special_values=specials)
+    return BinningSpec(kind="numeric", method=options.method, edges=tuple(float(edge) for edge in edges),
+                       special_values=specials)
+
+
+def _prefetch_numeric(plan: _Plan, options: StabilityOptions, numeric: list[str]) -> None:
+    """Announce the quantiles and bin counts of the numeric columns, so wide files take a few scans, not one per column."""
+    if len(numeric) < 2:
+        return
+    if options.method == "quantile":
+        requests = [(column, special_values_for(options.special_values, column)) for column in numeric]
+        prefetch_quantiles(plan.reference, requests, _quantile_probabilities(options))
+    binnings = [(column, _numeric_binning(column, plan, options)) for column in numeric]
+    prefetch_binned_counts(plan.dataset, binnings, group_by=plan.period_column)
+    if plan.reference_periods is None:
+        prefetch_binned_counts(plan.reference, binnings)
+
+
+def _numeric_tables(column: str, plan: _Plan, options: StabilityOptions) -> dict[str, Any]:
+    binning = _numeric_binning(column, plan, options)
     size = binning.n_bins
     groups = binned_counts(plan.dataset, column, binning, group_by=plan.period_column)
     if plan.reference_periods is not None:

@@ -11,9 +11,11 @@ when it is empty, so that two periods binned alike have the same rows.
 Bin codes follow one layout everywhere: interval bins (or category groups)
 first, then one code per special value, then the Missing code last.
 
-Quantile cut points use numpy's ``"linear"`` method (numpy's default), which
-interpolates like DuckDB's ``quantile_cont``, so cut points computed in the
-engine and here agree (the tests compare the two). Optimal binning is
+Quantile cut points use numpy's ``"linear"`` method (numpy's default). The
+stability and WOE analyses compute theirs with the same NumPy call over the
+values read from the Parquet copy, so the cut points agree to the last bit.
+DuckDB's ``quantile_cont`` interpolates the same way up to rounding (the
+tests compare the two with a relative tolerance). Optimal binning is
 delegated to optbinning (G. Navas-Palencia, "Optimal binning: mathematical
 programming formulation", arXiv:2001.08025).
 """
@@ -262,8 +264,8 @@ def quantile_edges(
 
     Notes
     -----
-    numpy's ``method="linear"`` interpolation is the one DuckDB's
-    ``quantile_cont`` uses. Bins built on these cut points are right-closed,
+    numpy's ``method="linear"`` interpolation, which DuckDB's
+    ``quantile_cont`` follows up to rounding. Bins built on these cut points are right-closed,
     so each quantile belongs to the bin below it.
     """
     n_bins = _check_n_bins(n_bins)
