@@ -119,17 +119,69 @@ def ead_tables_section(source: ReportInput) -> Section:
                    notes=tuple(text_of(warning) for warning in results.get("warnings") or []))
 
 
-LGD_SECTIONS = (lgd_scatter_section, lgd_tables_section)
-EAD_SECTIONS = (ead_scatter_section, ead_tables_section)
+def lgd_reference_section(source: ReportInput) -> Section | None:
+    """Build the comparison with the reference period, when the result has one."""
+    return _reference_section(source, (("Reference tests", "Tests", None),))
+
+
+def ead_reference_section(source: ReportInput) -> Section | None:
+    """Build the comparison with the reference period, when the result has one."""
+    return _reference_section(source, (("Reference EAD tests", "EAD tests", "ead"),
+                                       ("Reference CCF tests", "CCF tests", "ccf")))
+
+
+LGD_SECTIONS = (lgd_scatter_section, lgd_tables_section, lgd_reference_section)
+EAD_SECTIONS = (ead_scatter_section, ead_tables_section, ead_reference_section)
 
 
 def period(source: ReportInput) -> str:
-    """Describe the filters of an LGD or EAD/CCF result."""
+    """Describe the filters and the current and reference periods of an LGD or EAD/CCF result."""
     parameters = source.results.get("parameters") or {}
     filters = parameters.get("filters") or source.parameters.get("filters") or {}
-    if not filters:
+    parts = [f"{name} {text_of(values)}" for name, values in filters.items()]
+    current, reference = parameters.get("current_period"), parameters.get("reference_period")
+    if isinstance(current, dict):
+        parts.append(f"current period {_period_text(current)}")
+    if isinstance(reference, dict):
+        parts.append(f"compared with the reference period {_period_text(reference)}")
+    if not parts:
         return "all rows of the dataset (no quarter, portfolio or model filter)"
-    return "; ".join(f"{name} {text_of(values)}" for name, values in filters.items())
+    return "; ".join(parts)
+
+
+def _period_text(period: dict[str, Any]) -> str:
+    return f"{text_of(period.get('start'))} to {text_of(period.get('end'))}"
+
+
+def _reference_section(source: ReportInput, test_groups: tuple[tuple[str, str, str | None], ...]) -> Section | None:
+    """Build the figures of the current and reference periods side by side, then the reference tests and counts.
+
+    ``test_groups`` lists (sheet, title, key of the tests in the result, None when they are not grouped).
+    """
+    reference = source.results.get("reference")
+    if not isinstance(reference, dict):
+        return None
+    current = source.results.get("metrics") or {}
+    before = reference.get("metrics") or {}
+    differences = reference.get("difference") or {}
+    names = list(differences) + [name for name in before if name not in differences]
+    rows = [(name, current.get(name), before.get(name), differences.get(name)) for name in names
+            if all(isinstance(value, (int, float)) or value is None
+                   for value in (current.get(name), before.get(name)))]
+    span = reference.get("period") if isinstance(reference.get("period"), dict) else {}
+    tables = [make_table(
+        "Reference figures", f"Current period against the reference period ({_period_text(span)})",
+        (("Figure", "text"), ("Current", "number"), ("Reference", "number"), ("Current minus reference", "number")),
+        rows,
+    )]
+    tests = reference.get("tests") or {}
+    for sheet, title, group in test_groups:
+        chosen = tests if group is None else tests.get(group) or {}
+        tables.append(_tests_table(sheet, f"{title} of the reference period", chosen))
+    tables.append(_counts_table(reference.get("counts") or {}, "Reference counts",
+                                "Facility counts of the reference period"))
+    return Section("reference_period", "Comparison with the reference period", tables=tuple(tables),
+                   notes=tuple(text_of(warning) for warning in reference.get("warnings") or []))
 
 
 def _scatter_chart(key: str, title: str, predicted: list[Any], realised: list[Any], x_title: str, y_title: str,
@@ -221,9 +273,9 @@ def _tests_table(sheet: str, title: str, tests: dict[str, Any]) -> Table:
     )
 
 
-def _counts_table(counts: dict[str, Any]) -> Table:
+def _counts_table(counts: dict[str, Any], sheet: str = "Counts", title: str = "Facility counts") -> Table:
     rows = [(name.replace("_", " "), value) for name, value in counts.items() if isinstance(value, (int, float))]
-    return make_table("Counts", "Facility counts", (("Count", "text"), ("Value", "integer")), rows)
+    return make_table(sheet, title, (("Count", "text"), ("Value", "integer")), rows)
 
 
 def _metric(segment: dict[str, Any], key: str) -> Any:
