@@ -9,8 +9,9 @@ test of the session uses it, with its ``public`` schema emptied first. The
 session drops it at its end, after failures and Ctrl+C too, so two test runs
 against one server never touch each other's tables.
 
-NOTE: a session killed with SIGKILL leaves its database behind, to be
-dropped by hand.
+A session killed with SIGKILL leaves its database behind. The next session
+on the same machine drops such leftovers: databases of this prefix whose
+process id is no live process here and that have no open connection.
 """
 
 from __future__ import annotations
@@ -29,12 +30,42 @@ DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("MMT_TEST_DATABASE_UR
 SESSION_DATABASE_PREFIX = "mmt_test_"
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftover_databases(connection) -> list[str]:
+    """Return the session databases of killed test runs: their process is gone and no connection is open."""
+    rows = connection.execute(sa.text(
+        "SELECT datname FROM pg_database WHERE datname LIKE :pattern "
+        "AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)"
+    ), {"pattern": SESSION_DATABASE_PREFIX.replace("_", "\\_") + "%"}).fetchall()
+    leftovers = []
+    for (name,) in rows:
+        pid = name[len(SESSION_DATABASE_PREFIX):].split("_", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)) and name.replace("_", "").isalnum():
+            leftovers.append(name)
+    return leftovers
+
+
 def create_postgresql_database(server_url: str) -> str:
-    """Create an empty database with a name unique to this process on ``server_url``'s server; return its URL."""
+    """Create an empty database with a name unique to this process on ``server_url``'s server; return its URL.
+
+    Databases left by killed test runs on this machine are dropped first.
+    """
     name = f"{SESSION_DATABASE_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
+            for leftover in _leftover_databases(connection):
+                # Built from digits, hex and underscores only (checked above), so it can be quoted as an identifier.
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{leftover}"')
             # A database name cannot be a bound parameter; this one is built from digits and hex above.
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
