@@ -330,6 +330,8 @@ def _prepare(frame: pd.DataFrame, options: MacroOptions, date_name: str) -> _Pre
     regressors, excluded, transforms = _resolve_regressors(
         options, frame, columns, numeric, date_name, target, fitted
     )
+    if options.regressors is not None:
+        warnings.extend(_target_in_regressors(frame, regressors, target))
     _check_expected_signs(options, regressors)
 
     window = _common_window(frame, [target, *regressors], date_name, warnings)
@@ -600,6 +602,25 @@ def _resolve_regressors(
         if column not in numeric and column != date_name:
             excluded.setdefault(column, "not numeric")
     return regressors, excluded, transforms
+
+
+def _target_in_regressors(frame: pd.DataFrame, regressors: list[str], target: str) -> list[str]:
+    """Return warnings for chosen regressors that are the target on another scale, such as ``lor`` for ``Defaultrate``.
+
+    Chosen regressors are kept, since the user named them. A fit on such a
+    column explains the target by itself and shows nothing about the economy.
+    """
+    target_values = frame[target].to_numpy(dtype=float)
+    found = []
+    for name in regressors:
+        reason = _target_transform_reason(name, frame[name].to_numpy(dtype=float), target, target_values)
+        if reason is not None:
+            found.append(
+                f"Regressor {name!r} is the target on another scale ({reason}). It puts the target into the "
+                "regression, so the fit measures that identity rather than the macroeconomic link. "
+                f"Leave {name!r} out of 'regressors' unless that is intended."
+            )
+    return found
 
 
 def _target_transform_reason(

@@ -1,4 +1,4 @@
-"""A supplied fitted column on another scale than the target gets a warning, with R² worked out here."""
+"""Fitted columns and chosen regressors on another scale than the target get warnings, with R² worked out here."""
 
 from __future__ import annotations
 
@@ -42,3 +42,23 @@ def test_no_warning_on_the_same_scale():
     for frame, options in ((mmt_frame(), {}), (synthetic_frame(), {"fitted": "predicted_dr"})):
         result = strict_json(analyze_macro(frame, options, {}))
         assert not any("different scales" in text for text in result["warnings"])
+
+
+def test_regressor_named_as_target_warns():
+    frame = mmt_frame()
+    assert np.allclose(frame["lor"], logit(frame["Defaultrate"]), rtol=1e-6)
+    other = "Unemploymentrateatpitlag2quarters"
+    result = strict_json(analyze_macro(frame, {"regressors": ["lor", other]}, {}))
+    warnings = [text for text in result["warnings"] if text.startswith("Regressor 'lor' is the target")]
+    assert len(warnings) == 1
+    assert result["parameters"]["regressors"] == ["lor", other]
+    clean = strict_json(analyze_macro(frame, {"regressors": [other]}, {}))
+    assert not any(text.startswith("Regressor") for text in clean["warnings"])
+
+
+def test_regressor_equal_to_target_logit_warns():
+    frame = synthetic_frame()
+    frame["shadow"] = logit(frame["default_rate"])
+    result = strict_json(analyze_macro(frame, {"regressors": ["shadow", "gdp_growth"]}, {}))
+    assert any("Regressor 'shadow' is the target on another scale (equals the logit of the target"
+               in text for text in result["warnings"])
