@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -41,13 +42,40 @@ LABELS = {
     "toad_psi": "toad: PSI of 12 columns",
     "toad_iv": "toad: IV of 11 features",
     "optbinning": "optbinning: BinningProcess of 11 features",
-    "scorecardpy": "scorecardpy: woebin of 11 features",
+    "scorecardpy": "scorecardpy: woebin of 11 features (pandas 2)",
 }
 
 
-def run_measured(step: str, rows: int, data: Path, work: Path, extra: list[str], timeout: float) -> dict:
+# scorecardpy 0.1.9.7 calls pandas.to_numeric(errors="ignore"), which pandas 3 removed, so its step runs
+# in a virtual environment of its own with pandas 2.
+SCORECARDPY_REQUIREMENTS = ("scorecardpy==0.1.9.7", "pandas>=2,<3", "pyarrow", "setuptools")
+
+
+def scorecardpy_python(out: Path) -> tuple[str | None, str | None]:
+    """Return the interpreter of the scorecardpy environment under ``out`` (made on first use) and an error or None."""
+    venv = out / "venv-scorecardpy"
+    python = venv / "bin" / "python"
+    installed = venv / "installed.txt"
+    if installed.exists() and installed.read_text() == "\n".join(SCORECARDPY_REQUIREMENTS):
+        return str(python), None
+    shutil.rmtree(venv, ignore_errors=True)
+    print(f"  installing {', '.join(SCORECARDPY_REQUIREMENTS)} into {venv} ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *SCORECARDPY_REQUIREMENTS],
+                       check=True, capture_output=True, timeout=1800)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        shutil.rmtree(venv, ignore_errors=True)
+        detail = getattr(error, "stderr", None) or b""
+        return None, f"the pandas 2 environment for scorecardpy could not be installed: {error} {detail[-300:]!r}"
+    installed.write_text("\n".join(SCORECARDPY_REQUIREMENTS))
+    return str(python), None
+
+
+def run_measured(step: str, rows: int, data: Path, work: Path, extra: list[str], timeout: float,
+                 python: str = sys.executable) -> dict:
     """Run one step in a child process; return its JSON plus wall time and the child's peak RSS (``os.wait4``)."""
-    command = [sys.executable, str(HERE / "steps.py"), step, "--rows", str(rows), "--data", str(data),
+    command = [python, str(HERE / "steps.py"), step, "--rows", str(rows), "--data", str(data),
                "--work", str(work), *extra]
     out_path = work.parent / f".{step}.{rows}.out"
     err_path = work.parent / f".{step}.{rows}.err"
@@ -212,8 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_libraries and rows <= args.libraries_max_rows:
             steps += LIBRARY_STEPS
         for step in steps:
-            extra = ["--sample", str(args.scorecardpy_rows)] if step == "scorecardpy" else []
-            result = run_measured(step, rows, data, args.out / "work" / str(rows), extra, args.timeout)
+            extra, python = [], sys.executable
+            if step == "scorecardpy":
+                extra = ["--sample", str(args.scorecardpy_rows)]
+                python, problem = scorecardpy_python(args.out)
+                if python is None:
+                    results.append({"step": step, "rows": rows, "error": problem})
+                    print(f"  {rows:>11,}  {step:<16} {problem}", flush=True)
+                    continue
+            result = run_measured(step, rows, data, args.out / "work" / str(rows), extra, args.timeout, python)
             results.append(result)
             shown = result.get("error", "").splitlines()[-1:] or [f"{result['seconds']:.2f} s, "
                                                                   f"{result['peak_rss_mib']:,.0f} MiB peak"]
