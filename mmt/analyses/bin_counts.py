@@ -28,7 +28,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mmt.engine.base import Selection
@@ -58,8 +57,12 @@ ALL_ROWS = "__all_rows__"
 # Columns aggregated by one query of a prefetch: enough to make per-query costs
 # small on wide files, few enough to keep the SQL text and its parameters modest.
 PREFETCH_COLUMNS = 100
-# Values read into memory at once (8 bytes each) for the quantiles and bins of a batch of columns.
+# Values read into memory at once (8 bytes each) for the quantiles of a batch of columns.
 FETCH_VALUES = 20_000_000
+# Size of the Arrow batches read for quantiles and bin counts: BATCH_VALUES values
+# (8 bytes each) over the columns read, and at least BATCH_ROWS rows.
+BATCH_ROWS = 8_192
+BATCH_VALUES = 1_000_000
 
 _LOCAL = threading.local()
 
@@ -170,10 +173,8 @@ def prefetch_quantiles(selection: Selection, requests: Sequence[tuple[str, Seque
     if memo is None or not probabilities:
         return
     for chunk in _chunks(selection, requests):
-        table = _read_doubles(selection, [column for column, _ in chunk])
-        for index, (column, specials) in enumerate(chunk):
-            memo[_quantile_key(selection, column, probabilities, specials)] = _quantiles(
-                _doubles(table, index), probabilities, specials)
+        for (column, specials), found in zip(chunk, _quantiles_of(selection, chunk, probabilities)):
+            memo[_quantile_key(selection, column, probabilities, specials)] = found
 
 
 def prefetch_binned_counts(selection: Selection, requests: Sequence[tuple[str, BinningSpec]],
@@ -182,12 +183,10 @@ def prefetch_binned_counts(selection: Selection, requests: Sequence[tuple[str, B
     memo = _memo()
     if memo is None:
         return
-    for chunk in _chunks(selection, requests):
-        table = _read_doubles(selection, [column for column, _ in chunk], flag, group_by)
-        outcomes, groups = _outcomes_and_groups(table, flag, group_by)
-        for index, (column, binning) in enumerate(chunk):
-            memo[_counts_key(selection, column, binning, flag, group_by)] = _bin_tables(
-                _doubles(table, index), binning, outcomes, groups)
+    for start in range(0, len(requests), PREFETCH_COLUMNS):
+        chunk = list(requests[start:start + PREFETCH_COLUMNS])
+        for (column, binning), found in zip(chunk, _counts_of(selection, chunk, flag, group_by)):
+            memo[_counts_key(selection, column, binning, flag, group_by)] = found
 
 
 def numeric_quantiles(selection: Selection, column: str, probabilities: Sequence[float],
@@ -208,13 +207,13 @@ def numeric_quantiles(selection: Selection, column: str, probabilities: Sequence
         found = memo.get(_quantile_key(selection, column, probabilities, special_values))
         if found is not None:
             return found.copy()
-    return _quantiles(_doubles(_read_doubles(selection, [column]), 0), probabilities, special_values)
+    return _quantiles_of(selection, [(column, special_values)], probabilities)[0]
 
 
 def _chunks(selection: Selection, requests: Sequence[tuple[str, Any]]) -> Iterator[list[tuple[str, Any]]]:
     """Split ``requests`` into batches of columns whose values fit in :data:`FETCH_VALUES`."""
     try:
-        rows = int(pq.ParquetFile(selection.path).metadata.num_rows)
+        rows = int(pq.read_metadata(selection.path).num_rows)
     except (OSError, ValueError):
         rows = FETCH_VALUES
     size = max(1, min(PREFETCH_COLUMNS, FETCH_VALUES // max(rows, 1)))
@@ -222,16 +221,94 @@ def _chunks(selection: Selection, requests: Sequence[tuple[str, Any]]) -> Iterat
         yield list(requests[start:start + size])
 
 
+def _quantiles_of(selection: Selection, requests: Sequence[tuple[str, Sequence[float]]],
+                  probabilities: Sequence[float]) -> list[np.ndarray]:
+    """Return :func:`numeric_quantiles` of each ``(column, special values)``, reading the columns in one scan.
+
+    Only the finite, non-special values of each batch are kept, so the
+    memory is that of the values the quantiles need.
+    """
+    regular_parts: list[list[np.ndarray]] = [[] for _ in requests]
+    with _read_doubles(selection, [column for column, _ in requests]) as (_, batches):
+        for batch in batches:
+            for index, (_, specials) in enumerate(requests):
+                values = _doubles(batch, index)
+                regular_parts[index].append(values[_is_regular(values, specials)])
+    quantiles = []
+    for parts in regular_parts:
+        regular = np.concatenate(parts) if parts else np.empty(0)
+        quantiles.append(_quantiles(regular, probabilities))
+    return quantiles
+
+
+def _counts_of(selection: Selection, requests: Sequence[tuple[str, BinningSpec]], flag: str | None,
+               group_by: str | None) -> list[dict[Any, dict[str, np.ndarray]]]:
+    """Return :func:`binned_counts` of each ``(column, binning)``, reading the columns in one scan.
+
+    The counts are added batch by batch, so the memory does not grow with the number of rows.
+    """
+    names = ["observations"] + (["events", "non_events"] if flag else [])
+    with _read_doubles(selection, [column for column, _ in requests], flag, group_by) as (groups, batches):
+        if not group_by:
+            groups = [ALL_ROWS]
+        # One row of cells per group value, and one for rows whose group is NULL.
+        cells = [(len(groups) + 1) * binning.n_bins for _, binning in requests]
+        totals = [{name: np.zeros(size, dtype=np.int64) for name in names} for size in cells]
+        for batch in batches:
+            outcomes, group_codes = _outcomes_and_groups(batch, flag, group_by)
+            for index, (_, binning) in enumerate(requests):
+                found = _bin_tables(_doubles(batch, index), binning, outcomes, group_codes, cells[index])
+                for name in names:
+                    totals[index][name] += found[name]
+    return [_by_group(total, groups, binning.n_bins) for total, (_, binning) in zip(totals, requests)]
+
+
+@contextmanager
 def _read_doubles(selection: Selection, columns: Sequence[str], flag: str | None = None,
-                  group_by: str | None = None) -> pa.Table:
-    """Read ``columns`` of the selected rows as doubles (NULL stays null), with the outcome and the group."""
+                  group_by: str | None = None) -> Iterator[tuple[list[Any], Iterator[pa.RecordBatch]]]:
+    """Stream ``columns`` of the selected rows as doubles (NULL stays null), with the outcome and the group.
+
+    Yields the list of group values and an iterator of Arrow batches. Column
+    ``value_<i>`` contains ``columns[i]`` as a double. With ``flag``, column
+    ``outcome`` is 1 where ``flag = 1``, 2 where ``flag = 0`` and 0 elsewhere.
+    With ``group_by``, column ``period`` is the position of the row's group
+    value in the list, or the length of the list when the value is NULL.
+
+    DuckDB converts the group values to Python objects, as
+    :func:`distinct_values` does, so they compare equal to the periods the
+    analyses choose. Arrow converts some types otherwise (DuckDB 2.0.1,
+    pyarrow 26): a UUID becomes text, and a nanosecond timestamp becomes a
+    pandas ``Timestamp`` that keeps its nanoseconds.
+    """
     source, params = _source(selection, *columns, flag, group_by)
-    parts = [f"{_as_double(column)} AS value_{index}" for index, column in enumerate(columns)]
+    selected = [f"CAST(selected.{quote(column)} AS DOUBLE) AS value_{index}" for index, column in enumerate(columns)]
     if flag:
-        parts += [f"({quote(flag)} = 1) AS is_event", f"({quote(flag)} = 0) AS is_non_event"]
-    if group_by:
-        parts.append(f"{quote(group_by)} AS period")
-    return _arrow_table(f"SELECT {', '.join(parts)} FROM {source}", params)
+        selected.append(f"(CASE WHEN selected.{quote(flag)} = 1 THEN 1 WHEN selected.{quote(flag)} = 0 THEN 2 "
+                        "ELSE 0 END)::BIGINT AS outcome")
+    # Each read runs on a cursor of its own, whose temporary table goes when it closes.
+    cursor = _connection().cursor()
+    try:
+        cursor.execute("SET parquet_metadata_cache = true")
+        groups: list[Any] = []
+        join = ""
+        if group_by:
+            groups_source, groups_params = _source(selection, group_by)
+            cursor.execute(
+                "CREATE TEMP TABLE mmt_groups AS SELECT value, (row_number() OVER ()) - 1 AS code FROM "
+                f"(SELECT DISTINCT {quote(group_by)} AS value FROM {groups_source} "
+                f"WHERE {quote(group_by)} IS NOT NULL)",
+                groups_params,
+            )
+            groups = [row[1] for row in cursor.execute("SELECT code, value FROM mmt_groups ORDER BY code").fetchall()]
+            selected.append("COALESCE(mmt_groups.code, ?)::BIGINT AS period")
+            params = [len(groups), *params]
+            join = f" LEFT JOIN mmt_groups ON selected.{quote(group_by)} = mmt_groups.value"
+        sql = f"SELECT {', '.join(selected)} FROM {source} AS selected{join}"
+        rows = max(BATCH_ROWS, BATCH_VALUES // max(len(columns), 1))
+        # DuckDB 2.0.1 warns that Arrow output after execute() copies the rows, and sql() does not.
+        yield groups, iter(cursor.sql(sql, params=params).to_arrow_reader(rows))
+    finally:
+        cursor.close()
 
 
 def _arrow_table(sql: str, params: list[Any]) -> pa.Table:
@@ -249,64 +326,88 @@ def _arrow_table(sql: str, params: list[Any]) -> pa.Table:
         cursor.close()
 
 
-def _doubles(table: pa.Table, index: int) -> np.ndarray:
+def _doubles(batch: pa.RecordBatch, index: int) -> np.ndarray:
     """Return column ``value_<index>`` as floats with NaN for NULL."""
-    return table.column(f"value_{index}").to_numpy(zero_copy_only=False).astype(float, copy=False)
+    return batch.column(f"value_{index}").to_numpy(zero_copy_only=False).astype(float, copy=False)
 
 
-def _quantiles(values: np.ndarray, probabilities: Sequence[float], special_values: Sequence[float]) -> np.ndarray:
+def _is_regular(values: np.ndarray, special_values: Sequence[float]) -> np.ndarray:
+    """Return a mask of the finite values that are not special values."""
     keep = np.isfinite(values)
     for special in special_values:
         keep &= values != float(special)
-    regular = values[keep]
+    return keep
+
+
+def _quantiles(regular: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:
     if regular.size == 0:
         return np.empty(0)
-    return np.unique(np.quantile(regular, [float(p) for p in probabilities]))
+    # The caller passes a copy, so the partial sort may reorder it in place. That leaves the order statistics unchanged.
+    return np.unique(np.quantile(regular, [float(p) for p in probabilities], overwrite_input=True))
 
 
-def _outcomes_and_groups(table: pa.Table, flag: str | None,
-                         group_by: str | None) -> tuple[dict[str, np.ndarray] | None, tuple[np.ndarray, list[Any]]]:
-    """Return the event and non-event masks (None without a flag) and each row's group code with the group values."""
-    outcomes = None
-    if flag:
-        outcomes = {name: pc.fill_null(table.column(column), False).to_numpy(zero_copy_only=False).astype(bool)
-                    for name, column in (("events", "is_event"), ("non_events", "is_non_event"))}
+def _outcomes_and_groups(batch: pa.RecordBatch, flag: str | None,
+                         group_by: str | None) -> tuple[np.ndarray | None, np.ndarray]:
+    """Return each row's outcome code (None without a flag) and group code, as :func:`_read_doubles` defines them."""
+    outcomes = batch.column("outcome").to_numpy(zero_copy_only=False) if flag else None
     if not group_by:
-        return outcomes, (np.zeros(table.num_rows, dtype=np.int64), [ALL_ROWS])
-    encoded = table.column("period").combine_chunks().dictionary_encode()
-    values = encoded.dictionary.to_pylist()
-    # Rows whose group is NULL form one more group, keyed None.
-    codes = pc.fill_null(encoded.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
-    return outcomes, (codes, [*values, None])
+        return outcomes, np.zeros(batch.num_rows, dtype=np.int64)
+    return outcomes, batch.column("period").to_numpy(zero_copy_only=False)
 
 
-def _bin_tables(values: np.ndarray, binning: BinningSpec, outcomes: dict[str, np.ndarray] | None,
-                groups: tuple[np.ndarray, list[Any]]) -> dict[Any, dict[str, np.ndarray]]:
-    """Count the rows, and events and non-events, per group and bin; only groups with rows appear."""
+def _bin_tables(values: np.ndarray, binning: BinningSpec, outcomes: np.ndarray | None,
+                group_codes: np.ndarray, cells: int) -> dict[str, np.ndarray]:
+    """Count the rows, and events and non-events, per group and bin: cell ``group * n_bins + bin``."""
     edges = np.asarray(binning.edges, dtype=float)
     intervals = edges.size + 1
-    size = binning.n_bins
     # Right-closed bins hold a value equal to a cut point in the bin below it.
-    codes = np.searchsorted(edges, values, side="left" if binning.closed == "right" else "right")
+    keys = np.searchsorted(edges, values, side="left" if binning.closed == "right" else "right")
     # The first of repeated special values takes the rows, so they are assigned last to first.
     for offset in reversed(range(len(binning.special_values))):
-        codes[values == float(binning.special_values[offset])] = intervals + offset
-    codes[np.isnan(values)] = intervals + len(binning.special_values)
-    group_codes, labels = groups
-    keys = group_codes * size + codes
-    cells = len(labels) * size
-    counts = {"observations": np.bincount(keys, minlength=cells)}
-    if outcomes is not None:
-        for name, chosen in outcomes.items():
-            counts[name] = np.bincount(keys[chosen], minlength=cells)
-    shaped = {name: found.reshape(len(labels), size).astype(float) for name, found in counts.items()}
-    return {label: {name: found[index] for name, found in shaped.items()}
-            for index, label in enumerate(labels) if shaped["observations"][index].any()}
+        keys[values == float(binning.special_values[offset])] = intervals + offset
+    keys[np.isnan(values)] = intervals + len(binning.special_values)
+    keys += group_codes * binning.n_bins
+    if outcomes is None:
+        return {"observations": np.bincount(keys, minlength=cells)}
+    # One count per outcome code (other, event, non-event) and cell.
+    keys += outcomes * cells
+    found = np.bincount(keys, minlength=3 * cells).reshape(3, cells)
+    return {"observations": found.sum(axis=0), "events": found[1], "non_events": found[2]}
+
+
+def _by_group(counts: dict[str, np.ndarray], groups: list[Any], size: int) -> dict[Any, dict[str, np.ndarray]]:
+    """Split cell counts into counts per group value, keyed ``None`` for rows without one.
+
+    Only groups with rows appear. Group values that compare equal in Python
+    are added together, as the SQL grouping did, because DuckDB returns
+    nanosecond timestamps as microsecond ``datetime`` objects and so two
+    distinct values may become one.
+    """
+    shaped = {name: found.reshape(len(groups) + 1, size).astype(float) for name, found in counts.items()}
+    result: dict[Any, dict[str, np.ndarray]] = {}
+    for index, group in enumerate([*groups, None]):
+        if not shaped["observations"][index].any():
+            continue
+        if group in result:
+            for name, found in shaped.items():
+                result[group][name] += found[index]
+        else:
+            result[group] = {name: found[index].copy() for name, found in shaped.items()}
+    return result
 
 
 def numeric_range(selection: Selection, column: str,
                   special_values: Sequence[float] = ()) -> tuple[float, float] | None:
-    """Return the minimum and maximum of the finite, non-special values, or ``None``."""
+    """Return the minimum and maximum of the finite, non-special values, or ``None``.
+
+    Inside :func:`prefetched` the result is kept, because the stability
+    analysis requests the range of each column once to announce its bins and
+    once to count them.
+    """
+    memo = _memo()
+    key = ("range", selection, column, tuple(map(float, special_values)))
+    if memo is not None and key in memo:
+        return memo[key]
     source, source_params = _source(selection, column)
     condition, condition_params = _regular_values(column, special_values)
     value = _as_double(column)
@@ -314,9 +415,10 @@ def numeric_range(selection: Selection, column: str,
         f"SELECT min({value}), max({value}) FROM {source} WHERE {condition}",
         [*source_params, *condition_params],
     ).fetchone()
-    if row is None or row[0] is None:
-        return None
-    return float(row[0]), float(row[1])
+    found = None if row is None or row[0] is None else (float(row[0]), float(row[1]))
+    if memo is not None:
+        memo[key] = found
+    return found
 
 
 def _event_sums(flag: str | None) -> str:
@@ -361,9 +463,7 @@ def binned_counts(selection: Selection, column: str, binning: BinningSpec, *, fl
         found = memo.get(_counts_key(selection, column, binning, flag, group_by))
         if found is not None:
             return {group: {name: values.copy() for name, values in counts.items()} for group, counts in found.items()}
-    table = _read_doubles(selection, [column], flag, group_by)
-    outcomes, groups = _outcomes_and_groups(table, flag, group_by)
-    return _bin_tables(_doubles(table, 0), binning, outcomes, groups)
+    return _counts_of(selection, [(column, binning)], flag, group_by)[0]
 
 
 def level_counts(selection: Selection, column: str, *, flag: str | None = None,
