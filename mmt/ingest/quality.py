@@ -40,6 +40,9 @@ class ColumnQuality:
         self.count += len(array)
         self.missing += array.null_count
         numeric = pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
+        if pa.types.is_duration(self.type) or pa.types.is_interval(self.type):
+            # Arrow has no minimum or maximum of durations, so the summary shows their missing count only.
+            return
         if numeric or pa.types.is_temporal(self.type):
             if len(array) == array.null_count:
                 return
@@ -56,7 +59,8 @@ class ColumnQuality:
             self.minimum = low if self.minimum is None else min(self.minimum, low)
             self.maximum = high if self.maximum is None else max(self.maximum, high)
             if numeric:
-                self.total += pc.sum(pc.cast(array, pa.float64())).as_py() or 0.0
+                # A safe cast rejects integers beyond 2**53. Rounded to the nearest double, they still give a fair mean.
+                self.total += pc.sum(pc.cast(array, pa.float64(), safe=False)).as_py() or 0.0
                 self.present += len(array) - array.null_count
             return
         if self.distinct is not None and (

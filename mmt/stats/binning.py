@@ -22,6 +22,8 @@ programming formulation", arXiv:2001.08025).
 
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -309,6 +311,10 @@ def equal_width_edges(
     low, high = float(finite.min()), float(finite.max())
     if low == high:
         return np.empty(0)
+    if not math.isfinite(high - low):
+        # The width overflows (values near ±1.8e308), so each cut point is weighed from the two ends instead.
+        shares = np.arange(1, n_bins) / n_bins
+        return np.unique(low * (1.0 - shares) + high * shares)
     return np.unique(np.linspace(low, high, n_bins + 1)[1:-1])
 
 
@@ -636,6 +642,8 @@ def optimal_binning(
             "insufficient_classes",
         )
 
+    if dtype == "numerical":
+        x = _fit_range(x, name)
     specials = _special_tuple(special_values or ())
     special_codes = {_format_number(value): [value] for value in specials} or None
     binning = OptimalBinning(
@@ -664,6 +672,32 @@ def optimal_binning(
         tuple(np.asarray(group, dtype=object).tolist()) for group in binning.splits
     )
     return BinningSpec(kind="categorical", method="optimal", groups=groups)
+
+
+def _fit_range(values: np.ndarray, name: str) -> np.ndarray:
+    """Return the values optbinning can fit: infinite ones become missing for the fit.
+
+    optbinning's pre-binning tree (scikit-learn) works in 32-bit floats and
+    rejects infinite values. Left out of the fit, they still fall into the
+    outer intervals when the rows are assigned to the bins found.
+
+    Raises
+    ------
+    ValidationError
+        For a finite value beyond the 32-bit range (about ±3.4e38).
+    """
+    limit = float(np.finfo(np.float32).max)
+    beyond = np.isfinite(values) & (np.abs(values) > limit)
+    if beyond.any():
+        example = float(values[beyond][0])
+        raise ValidationError(
+            f"Column {name or 'values'} has values beyond ±3.4e38 (for example {example:g}), which optimal binning "
+            "cannot fit: its decision tree works in 32-bit floats. Use the quantile or equal_width method, or "
+            "rescale the column.",
+            code="value_out_of_range",
+            details={"column": name, "example": example, "limit": limit},
+        )
+    return np.where(np.isinf(values), np.nan, values)
 
 
 def _group_labels(groups: Sequence[Sequence[Any]]) -> tuple[str, ...]:
