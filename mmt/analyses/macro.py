@@ -626,12 +626,7 @@ def _target_in_regressors(frame: pd.DataFrame, regressors: list[str], target: st
 def _target_transform_reason(
     column: str, values: np.ndarray, target: str, target_values: np.ndarray
 ) -> str | None:
-    key = _key(column)
-    if key.startswith(_TARGET_TRANSFORM_NAMES) or key in {
-        f"log{_key(target)}",
-        f"ln{_key(target)}",
-    }:
-        return f"named as a transform of the target {target!r}"
+    # The values are compared first, so that the reason names the relation when there is one.
     both = np.isfinite(values) & np.isfinite(target_values)
     for name, transform in (("log", np.log), ("logit", logit), ("probit", ndtri)):
         if _equals_transform(values, target_values, both, transform):
@@ -639,6 +634,12 @@ def _target_transform_reason(
         # With the target on the transformed scale (lor), its untransformed column would explain it almost exactly.
         if _equals_transform(target_values, values, both, transform):
             return f"the target {target!r} equals its {name}"
+    key = _key(column)
+    if key.startswith(_TARGET_TRANSFORM_NAMES) or key in {
+        f"log{_key(target)}",
+        f"ln{_key(target)}",
+    }:
+        return f"named like a log-odds, logit or probit column, so taken for a transform of the target {target!r}"
     return None
 
 

@@ -51,6 +51,7 @@ def test_regressor_named_as_target_warns():
     result = strict_json(analyze_macro(frame, {"regressors": ["lor", other]}, {}))
     warnings = [text for text in result["warnings"] if text.startswith("Regressor 'lor' is the target")]
     assert len(warnings) == 1
+    assert "(equals the logit of the target 'Defaultrate')" in warnings[0]
     assert result["parameters"]["regressors"] == ["lor", other]
     clean = strict_json(analyze_macro(frame, {"regressors": [other]}, {}))
     assert not any(text.startswith("Regressor") for text in clean["warnings"])

@@ -53,7 +53,7 @@ def test_lor_stationarity_matches_statsmodels():
     parameters = result["parameters"]
     assert parameters["target_transforms"] == ["lor"]
     assert "lor" not in parameters["regressors"]
-    assert parameters["excluded_columns"]["lor"] == "named as a transform of the target 'Defaultrate'"
+    assert parameters["excluded_columns"]["lor"] == "equals the logit of the target 'Defaultrate'"
     assert set(entry["transformations"]) == {"level", "diff"}
 
     lor = frame["lor"].to_numpy(dtype=float)
@@ -149,3 +149,12 @@ def test_explicit_regressors_exclude_no_transform():
 
     assert "lor" not in result["stationarity_tests"]
     assert result["parameters"]["target_transforms"] == []
+
+
+def test_lor_kept_out_by_name_for_another_target():
+    frame = mmt_frame()
+    result = strict_json(analyze_macro(frame, {"target": "pred_dr"}, {}))
+    reason = result["parameters"]["excluded_columns"]["lor"]
+    # lor is the logit of Defaultrate, not of pred_dr, so only its name keeps it out.
+    assert not np.allclose(frame["lor"], np.log(frame["pred_dr"] / (1 - frame["pred_dr"])), rtol=1e-6)
+    assert reason == "named like a log-odds, logit or probit column, so taken for a transform of the target 'pred_dr'"
