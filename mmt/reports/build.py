@@ -12,6 +12,7 @@ import logging
 from typing import Any, Callable
 
 from mmt.reports import backtest, macro, pd, transitions
+from mmt.reports import columns as column_reports
 from mmt.reports.model import Report, ReportInput, Section
 from mmt.reports.tables import make_table, text_of
 from mmt.thresholds import SPECS, SPECS_BY_KEY
@@ -42,7 +43,7 @@ MODEL_TYPES = {
 THRESHOLD_GROUPS = {
     "pd": ("pd", "stability", "tests"),
     "stability": ("stability",),
-    "woe": ("pd",),
+    "woe": (),
     "lgd": ("lgd", "tests"),
     "ead": ("ead", "tests"),
     "macro": ("macro", "tests"),
@@ -51,8 +52,8 @@ THRESHOLD_GROUPS = {
 
 SECTION_BUILDERS: dict[str, tuple[Callable[[ReportInput], Section | None], ...]] = {
     "pd": pd.SECTIONS,
-    "stability": pd.SECTIONS,
-    "woe": pd.SECTIONS,
+    "stability": column_reports.STABILITY_SECTIONS,
+    "woe": column_reports.WOE_SECTIONS,
     "lgd": backtest.LGD_SECTIONS,
     "ead": backtest.EAD_SECTIONS,
     "rating_transition": transitions.SECTIONS,
@@ -61,8 +62,8 @@ SECTION_BUILDERS: dict[str, tuple[Callable[[ReportInput], Section | None], ...]]
 
 PERIODS: dict[str, Callable[[ReportInput], str]] = {
     "pd": pd.period,
-    "stability": pd.period,
-    "woe": pd.period,
+    "stability": column_reports.stability_period,
+    "woe": column_reports.woe_period,
     "lgd": backtest.period,
     "ead": backtest.period,
     "rating_transition": transitions.period,

@@ -24,7 +24,7 @@ def discrimination_section(source: ReportInput) -> Section | None:
     if isinstance(roc, dict) and roc.get("x"):
         figure = new_figure(x_title="False positive rate (share of non-defaults)", y_title="True positive rate (share of defaults)")
         figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Random model", line={"color": GREY, "dash": "dot"})
-        figure.add_scatter(x=roc["x"], y=roc["y"], mode="lines", name=f"Current period (AUC {_fmt(auc)})",
+        figure.add_scatter(x=roc["x"], y=roc["y"], mode="lines", name=f"Current period (AUC {format_index(auc)})",
                            line={"color": BLUE, "width": 2})
         figure.update_xaxes(range=[0, 1], constrain="domain")
         figure.update_yaxes(range=[0, 1.02], scaleanchor="x", scaleratio=1)
@@ -40,7 +40,7 @@ def discrimination_section(source: ReportInput) -> Section | None:
             figure.add_scatter(x=[0, defaults / total, 1], y=[0, 1, 1], mode="lines", name="Perfect model",
                                line={"color": GREY, "dash": "dash"})
         accuracy_ratio = entry_value(section.get("accuracy_ratio"))
-        figure.add_scatter(x=cap["x"], y=cap["y"], mode="lines", name=f"Current period (AR {_fmt(accuracy_ratio)})",
+        figure.add_scatter(x=cap["x"], y=cap["y"], mode="lines", name=f"Current period (AR {format_index(accuracy_ratio)})",
                            line={"color": ORANGE, "width": 2})
         figure.update_xaxes(range=[0, 1], constrain="domain")
         figure.update_yaxes(range=[0, 1.02], scaleanchor="x", scaleratio=1)
@@ -176,7 +176,7 @@ def calibration_section(source: ReportInput) -> Section | None:
     herfindahl = portfolio.get("herfindahl")
     if isinstance(herfindahl, dict):
         test_rows.append(("Herfindahl index (normalised)", herfindahl.get("normalised_index"), None, None, None,
-                          herfindahl.get("status"), f"coefficient of variation {_fmt(herfindahl.get('coefficient_of_variation'))}"))
+                          herfindahl.get("status"), f"coefficient of variation {format_index(herfindahl.get('coefficient_of_variation'))}"))
     for name, key in (("Brier score", "brier_score"), ("Brier skill score", "brier_skill_score")):
         if portfolio.get(key) is not None:
             test_rows.append((name, portfolio.get(key), None, None, None, None, None))
@@ -225,7 +225,7 @@ def stability_section(source: ReportInput) -> Section | None:
     largest = max([value for value in values if isinstance(value, (int, float))] + [0.0])
     add_status_bands(figure, psi_amber, psi_red, axis="x", maximum=largest * 1.1)
     figure.add_bar(x=values, y=names, orientation="h", marker={"color": status_colours(statuses)},
-                   text=[_fmt(value) for value in values], textposition="outside", name="Index",
+                   text=[format_index(value) for value in values], textposition="outside", name="Index",
                    customdata=[status or "no status" for status in statuses],
                    hovertemplate="%{y}: %{x:.4f} (%{customdata})<extra></extra>", showlegend=False)
     figure.update_yaxes(autorange="reversed", type="category")
@@ -244,9 +244,9 @@ def stability_section(source: ReportInput) -> Section | None:
         figure.update_xaxes(type="category")
         charts.append(Chart("psi_trend", "PSI by snapshot date", figure, None))
 
-    tables = [_bins_table("PSI bins", f"PSI bins of {psi.get('column', 'the PD')}", psi)]
+    tables = [bins_table("PSI bins", f"PSI bins of {psi.get('column', 'the PD')}", psi)]
     if isinstance(grade_psi, dict) and grade_psi.get("bins"):
-        tables.append(_bins_table("Grade PSI bins", "PSI bins of the grades", grade_psi))
+        tables.append(bins_table("Grade PSI bins", "PSI bins of the grades", grade_psi))
     if csi:
         tables.append(make_table(
             "CSI", "Characteristic stability index (CSI) per variable",
@@ -264,7 +264,7 @@ def stability_section(source: ReportInput) -> Section | None:
              for name, entry in ordered for bin_ in entry.get("bins") or []],
         ))
     return Section("stability", "Population stability", tuple(charts), tuple(tables),
-                   notes=(f"PSI {_fmt(psi.get('value', psi.get('statistic')))} ({psi.get('band')}); binning: {psi.get('binning')}.",))
+                   notes=(f"PSI {format_index(psi.get('value', psi.get('statistic')))} ({psi.get('band')}); binning: {psi.get('binning')}.",))
 
 
 def importance_section(source: ReportInput) -> Section | None:
@@ -302,7 +302,7 @@ def importance_section(source: ReportInput) -> Section | None:
             hovertemplate="%{x}: WOE %{y:.4f}<br>%{customdata[0]} obligors, default rate %{customdata[1]:.2%}<extra></extra>",
         )
         figure.update_xaxes(type="category")
-        charts.append(Chart(f"woe_{index}", f"WOE of {name} (IV {_fmt(entry.get('iv'))})", figure, None))
+        charts.append(Chart(f"woe_{index}", f"WOE of {name} (IV {format_index(entry.get('iv'))})", figure, None))
 
     tables = (
         make_table(
@@ -352,10 +352,11 @@ def _distribution_chart(key: str, title: str, psi: dict[str, Any]) -> Chart:
     figure.update_yaxes(tickformat=".0%")
     figure.update_layout(barmode="group", bargap=0.25)
     value = psi.get("value", psi.get("statistic"))
-    return Chart(key, title, figure, f"PSI {_fmt(value)} ({psi.get('band', 'n/a')}, {psi.get('status') or 'no status'}).")
+    return Chart(key, title, figure, f"PSI {format_index(value)} ({psi.get('band', 'n/a')}, {psi.get('status') or 'no status'}).")
 
 
-def _bins_table(sheet: str, title: str, psi: dict[str, Any]):
+def bins_table(sheet: str, title: str, psi: dict[str, Any]):
+    """Build the table of a PSI or CSI result's bins: counts and shares of both periods, contributions, flags."""
     return make_table(
         sheet, title,
         (("Bin", "text"), ("Reference count", "integer"), ("Reference share", "percent"), ("Current count", "integer"),
@@ -366,7 +367,8 @@ def _bins_table(sheet: str, title: str, psi: dict[str, Any]):
     )
 
 
-def _fmt(value: Any) -> str:
+def format_index(value: Any) -> str:
+    """Return an index value with four decimals, or n/a."""
     return f"{value:.4f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
 
 
