@@ -329,7 +329,16 @@ SECTIONS = (discrimination_section, calibration_section, stability_section, impo
 
 
 def period(source: ReportInput) -> str:
-    """Describe the current and reference periods of a PD result."""
+    """Describe the current and reference periods of a PD result, and its segment filter."""
+    described = _periods(source)
+    segment = source.parameters.get("segment")
+    if segment is None or segment == []:
+        return described
+    column = source.parameters.get("segment_column") or "segment"
+    return f"{described}; {column} {text_of(segment)} only"
+
+
+def _periods(source: ReportInput) -> str:
     reference = source.results.get("reference") or {}
     current = reference.get("current_snapshots")
     reference_snapshots = reference.get("reference_snapshots")

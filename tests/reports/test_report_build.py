@@ -235,3 +235,9 @@ def test_broken_section_is_reported_not_raised(pd_results):
     report = build_report(report_input("pd", broken))
     assert any("calibration_section" in problem for problem in report.problems)
     assert "discrimination" in {section.key for section in report.sections}
+
+
+def test_header_names_segment_filter(pd_results):
+    parameters = {**(pd_results.get("parameters") or {}), "segment": ["KW", "NL"], "segment_column": "region"}
+    report = build_report(report_input("pd", {**pd_results, "parameters": parameters}))
+    assert dict(report.header)["Period"] == "current 2024-12-31; reference 2023-12-31; region KW, NL only"
