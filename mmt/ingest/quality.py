@@ -1,9 +1,10 @@
 """Data-quality summary, accumulated batch by batch.
 
 Per output column: the stored type, the number of missing values, minimum,
-maximum and mean for numbers, first and last date for dates, and the number
-of distinct values for text (counted exactly up to :data:`DISTINCT_CAP`,
-then reported as capped). Everything is plain JSON with no NaN or infinity.
+maximum and mean for numbers (integers, floats and decimals), first and last
+date for dates, and the number of distinct values for text, booleans and
+binary values (counted exactly up to :data:`DISTINCT_CAP`, then reported as
+capped). Everything is plain JSON with no NaN or infinity.
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ class ColumnQuality:
         """Add one batch of the column."""
         self.count += len(array)
         self.missing += array.null_count
-        numeric = pa.types.is_integer(self.type) or pa.types.is_floating(self.type)
+        numeric = _is_numeric(self.type)
         if pa.types.is_duration(self.type) or pa.types.is_interval(self.type):
             # Arrow has no minimum or maximum of durations, so the summary shows their missing count only.
             return
         if numeric or pa.types.is_temporal(self.type):
             if len(array) == array.null_count:
                 return
+            if pa.types.is_float16(self.type):
+                # Arrow has no min_max kernel for half floats. Every half-float value is exact in float32.
+                array = pc.cast(array, pa.float32())
             bounds = pc.min_max(array)
             try:
                 low, high = bounds["min"].as_py(), bounds["max"].as_py()
@@ -56,6 +60,9 @@ class ColumnQuality:
                     code="invalid_date",
                     details={"column": self.source or self.name},
                 ) from None
+            if pa.types.is_decimal(self.type):
+                # JSON has no decimal type, so the bounds become doubles (about 15 significant digits).
+                low, high = float(low), float(high)
             self.minimum = low if self.minimum is None else min(self.minimum, low)
             self.maximum = high if self.maximum is None else max(self.maximum, high)
             if numeric:
@@ -63,9 +70,7 @@ class ColumnQuality:
                 self.total += pc.sum(pc.cast(array, pa.float64(), safe=False)).as_py() or 0.0
                 self.present += len(array) - array.null_count
             return
-        if self.distinct is not None and (
-            pa.types.is_string(self.type) or pa.types.is_large_string(self.type) or pa.types.is_boolean(self.type)
-        ):
+        if self.distinct is not None and _has_countable_levels(self.type):
             # Hashing a whole batch of identifiers is costly, and a slice already shows when they exceed the cap.
             if len(pc.unique(array.slice(0, 4 * DISTINCT_CAP))) > DISTINCT_CAP:
                 self.distinct = None
@@ -83,18 +88,36 @@ class ColumnQuality:
             entry["role"] = self.role
         if self.source is not None:
             entry["source_column"] = self.source
-        if pa.types.is_integer(self.type) or pa.types.is_floating(self.type):
+        if _is_numeric(self.type):
             entry["min"] = _finite(self.minimum)
             entry["max"] = _finite(self.maximum)
             entry["mean"] = _finite(self.total / self.present) if self.present else None
         elif pa.types.is_temporal(self.type):
             entry["min"] = _iso(self.minimum)
             entry["max"] = _iso(self.maximum)
-        elif self.distinct is not None:
-            entry["distinct"] = len(self.distinct)
-        else:
+        elif self.distinct is None:
             entry["distinct_more_than"] = DISTINCT_CAP
+        elif _has_countable_levels(self.type):
+            entry["distinct"] = len(self.distinct)
         return entry
+
+
+def _is_numeric(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type)
+
+
+def _has_countable_levels(arrow_type: pa.DataType) -> bool:
+    """Return whether the summary counts the distinct values of a column of this type."""
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_binary(arrow_type)
+        or pa.types.is_large_binary(arrow_type)
+        or pa.types.is_binary_view(arrow_type)
+        or pa.types.is_fixed_size_binary(arrow_type)
+    )
 
 
 def _finite(value):

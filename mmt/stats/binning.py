@@ -56,6 +56,9 @@ __all__ = [
 
 MISSING_LABEL = "Missing"
 
+#: Magnitude to which optimal binning scales a column of smaller numbers before the fit (see ``_fit_range``).
+FIT_MAGNITUDE = 2.0**20
+
 Closed = Literal["right", "left"]
 NumericMethod = Literal["quantile", "equal_width", "user"]
 
@@ -276,7 +279,12 @@ def quantile_edges(
         return np.empty(0)
 
     probabilities = np.arange(1, n_bins) / n_bins
-    cut_points = np.quantile(finite, probabilities, method="linear")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cut_points = np.quantile(finite, probabilities, method="linear")
+    if not np.all(np.isfinite(cut_points)):
+        # Interpolating between order statistics near -1.8e308 and +1.8e308 overflows. Halving is exact
+        # (except for subnormal values), so the quantiles of the halved values, doubled, are the same cut points.
+        cut_points = np.quantile(finite / 2.0, probabilities, method="linear") * 2.0
     return np.unique(cut_points)
 
 
@@ -642,10 +650,11 @@ def optimal_binning(
             "insufficient_classes",
         )
 
-    if dtype == "numerical":
-        x = _fit_range(x, name)
     specials = _special_tuple(special_values or ())
-    special_codes = {_format_number(value): [value] for value in specials} or None
+    exponent = 0
+    if dtype == "numerical":
+        x, exponent = _fit_range(x, name, specials)
+    special_codes = {_format_number(value): [float(np.ldexp(value, exponent))] for value in specials} or None
     binning = OptimalBinning(
         name=name,
         dtype=dtype,
@@ -664,7 +673,7 @@ def optimal_binning(
         return BinningSpec(
             kind="numeric",
             method="optimal",
-            edges=tuple(float(split) for split in binning.splits),
+            edges=tuple(float(np.ldexp(split, -exponent)) for split in binning.splits),
             closed="left",
             special_values=specials,
         )
@@ -674,12 +683,19 @@ def optimal_binning(
     return BinningSpec(kind="categorical", method="optimal", groups=groups)
 
 
-def _fit_range(values: np.ndarray, name: str) -> np.ndarray:
-    """Return the values optbinning can fit: infinite ones become missing for the fit.
+def _fit_range(values: np.ndarray, name: str, special_values: Sequence[float] = ()) -> tuple[np.ndarray, int]:
+    """Return the values optbinning can fit and the power of two they were multiplied by.
 
-    optbinning's pre-binning tree (scikit-learn) works in 32-bit floats and
-    rejects infinite values. Left out of the fit, they still fall into the
-    outer intervals when the rows are assigned to the bins found.
+    optbinning's pre-binning tree (scikit-learn 1.9) works in 32-bit floats,
+    rejects infinite values and treats values less than 1e-7 apart as equal
+    (``FEATURE_THRESHOLD``), so a column of numbers below about 1e-6 got one
+    bin. Infinite values become missing for the fit. They still fall into
+    the outer intervals when the rows are assigned to the bins found. A
+    column whose largest magnitude (special values included) is below
+    :data:`FIT_MAGNITUDE` is multiplied by ``2**exponent`` to bring it into
+    ``[FIT_MAGNITUDE / 2, FIT_MAGNITUDE)``. Multiplying by a power of two is
+    exact, and the tree's split points scale with it, so the caller gets the
+    cut points back by dividing by the same power of two.
 
     Raises
     ------
@@ -697,7 +713,14 @@ def _fit_range(values: np.ndarray, name: str) -> np.ndarray:
             code="value_out_of_range",
             details={"column": name, "example": example, "limit": limit},
         )
-    return np.where(np.isinf(values), np.nan, values)
+    fitted = np.where(np.isinf(values), np.nan, values)
+    magnitudes = np.abs(np.concatenate([fitted[np.isfinite(fitted)], np.asarray(special_values, dtype=float)]))
+    largest = float(magnitudes.max()) if magnitudes.size else 0.0
+    if largest == 0.0 or largest >= FIT_MAGNITUDE:
+        return fitted, 0
+    # frexp gives largest = mantissa * 2**power with the mantissa in [0.5, 1), so the product lies in [2**19, 2**20).
+    exponent = int(math.log2(FIT_MAGNITUDE)) - math.frexp(largest)[1]
+    return np.ldexp(fitted, exponent), exponent
 
 
 def _group_labels(groups: Sequence[Sequence[Any]]) -> tuple[str, ...]:
