@@ -1,10 +1,11 @@
 """Data-quality summary, accumulated batch by batch.
 
-Per output column: the stored type, the number of missing values, minimum,
-maximum and mean for numbers (integers, floats and decimals), first and last
-date for dates, and the number of distinct values for text, booleans and
-binary values (counted exactly up to :data:`DISTINCT_CAP`, then reported as
-capped). Everything is plain JSON with no NaN or infinity.
+Per output column: the stored type, the number of missing values (NaN
+included), minimum, maximum and mean for numbers (integers, floats and
+decimals), first and last date for dates, and the number of distinct values
+for text, booleans and binary values (counted exactly up to
+:data:`DISTINCT_CAP`, then reported as capped). Everything is plain JSON with
+no NaN or infinity.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ class ColumnQuality:
             if pa.types.is_decimal(self.type):
                 # JSON has no decimal type, so the bounds become doubles (about 15 significant digits).
                 low, high = float(low), float(high)
-            self.minimum = low if self.minimum is None else min(self.minimum, low)
-            self.maximum = high if self.maximum is None else max(self.maximum, high)
+            if not _is_nan(low):
+                # min_max skips NaN and returns NaN only for a batch of nothing else.
+                self.minimum = low if self.minimum is None else min(self.minimum, low)
+                self.maximum = high if self.maximum is None else max(self.maximum, high)
             if numeric:
-                # A safe cast rejects integers beyond 2**53. Rounded to the nearest double, they still give a fair mean.
-                self.total += pc.sum(pc.cast(array, pa.float64(), safe=False)).as_py() or 0.0
-                self.present += len(array) - array.null_count
+                self._add_to_mean(array)
             return
         if self.distinct is not None and _has_countable_levels(self.type):
             # Hashing a whole batch of identifiers is costly, and a slice already shows when they exceed the cap.
@@ -80,6 +81,21 @@ class ColumnQuality:
                 if len(self.distinct) > DISTINCT_CAP:
                     self.distinct = None
                     break
+
+    def _add_to_mean(self, array: pa.Array) -> None:
+        # A safe cast rejects integers beyond 2**53. Rounded to the nearest double, they still give a fair mean.
+        doubles = pc.cast(array, pa.float64(), safe=False)
+        total = pc.sum(doubles).as_py() or 0.0
+        present = len(array) - array.null_count
+        if math.isnan(total):
+            # A Parquet float column can contain NaN. The analyses bin it as Missing, so the summary counts it as missing.
+            is_nan = pc.is_nan(doubles)
+            nan_count = pc.sum(is_nan).as_py() or 0
+            self.missing += nan_count
+            present -= nan_count
+            total = pc.sum(pc.filter(doubles, pc.invert(is_nan))).as_py() or 0.0
+        self.total += total
+        self.present += present
 
     def summary(self) -> dict:
         """Return the figures as plain JSON values."""
@@ -118,6 +134,10 @@ def _has_countable_levels(arrow_type: pa.DataType) -> bool:
         or pa.types.is_binary_view(arrow_type)
         or pa.types.is_fixed_size_binary(arrow_type)
     )
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _finite(value):

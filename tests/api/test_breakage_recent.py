@@ -1,4 +1,4 @@
-"""Uploads and bins of half floats, decimals, binary columns, tiny numbers and values near the float64 limit."""
+"""Uploads and bins of half floats, decimals, binary columns, NaN, tiny numbers and values near the float64 limit."""
 
 from __future__ import annotations
 
@@ -114,3 +114,22 @@ def test_quantile_edges_near_overflow(values):
     expected = sorted({exact_linear_quantile(values, probability) for probability in (0.25, 0.5, 0.75)})
     assert np.all(np.isfinite(edges))
     assert edges.tolist() == pytest.approx(expected, rel=1e-15)
+
+
+def test_nan_feature_counts_as_missing(client):
+    feature, pd_values, events = sample()
+    with_nan = feature.copy()
+    with_nan[::10] = np.nan
+    table = pa.table({"default_flag": events, "pd": pd_values, "utilisation": with_nan})
+    response = upload_parquet(client, table, "nan.parquet")
+    dataset_id = response.get_json()["dataset_id"]
+
+    figures = response.get_json()["dataset"]["quality"]["columns"]["utilisation"]
+    woe = client.post("/api/analyze/woe", json={"dataset_id": dataset_id, "columns": ["utilisation"]}).get_json()
+
+    assert figures["missing"] == int(np.isnan(with_nan).sum())
+    assert figures["mean"] == pytest.approx(float(np.nanmean(with_nan)), rel=1e-12)
+    assert figures["min"] == float(np.nanmin(with_nan))
+    missing_bin = woe["results"]["columns"]["utilisation"]["bins"][-1]
+    assert missing_bin["label"] == "Missing"
+    assert missing_bin["count"] == figures["missing"]
