@@ -342,8 +342,15 @@ def _is_regular(values: np.ndarray, special_values: Sequence[float]) -> np.ndarr
 def _quantiles(regular: np.ndarray, probabilities: Sequence[float]) -> np.ndarray:
     if regular.size == 0:
         return np.empty(0)
-    # The caller passes a copy, so the partial sort may reorder it in place. That leaves the order statistics unchanged.
-    return np.unique(np.quantile(regular, [float(p) for p in probabilities], overwrite_input=True))
+    chosen = [float(p) for p in probabilities]
+    with np.errstate(over="ignore", invalid="ignore"):
+        # The caller passes a copy, so the partial sort may reorder it in place. That leaves the order statistics unchanged.
+        found = np.quantile(regular, chosen, overwrite_input=True)
+    if not np.all(np.isfinite(found)):
+        # Between order statistics near -1.8e308 and +1.8e308 the interpolation overflows. Halving is exact (except
+        # for subnormal values), so the quantiles of the halves, doubled, are the same as in mmt.stats.binning.
+        found = np.quantile(regular / 2.0, chosen) * 2.0
+    return np.unique(found)
 
 
 def _outcomes_and_groups(batch: pa.RecordBatch, flag: str | None,

@@ -86,6 +86,10 @@ def quantile_ranks(count: int, probabilities: Sequence[float]) -> list[tuple[int
 def interpolate(lower_value: float, upper_value: float, gamma: float) -> float:
     """Linear interpolation with NumPy's rounding (``numpy.lib._function_base_impl._lerp``)."""
     difference = upper_value - lower_value
+    if math.isinf(difference) and math.isfinite(lower_value) and math.isfinite(upper_value):
+        # Order statistics near -1.8e308 and +1.8e308: halving is exact (except for subnormal values),
+        # so the interpolation of the halves, doubled, is the same quantile without the overflow.
+        return 2.0 * interpolate(lower_value / 2.0, upper_value / 2.0, gamma)
     if gamma >= 0.5:
         return float(upper_value - difference * (1.0 - gamma))
     return float(lower_value + difference * gamma)
