@@ -951,11 +951,13 @@ def _fit_model(
     y = transformed[dev]
     x = data.regressor_values[dev]
     design = np.column_stack([np.ones(y.size), x])
-    groups = collinear_groups(design, [CONSTANT_NAME, *data.regressors])
+    # A name no column can have marks the intercept, so a regressor named like it stays in the message.
+    intercept = "\0intercept"
+    groups = collinear_groups(design, [intercept, *data.regressors])
     if groups:
         described = []
         for group in groups:
-            members = [g for g in group if g != CONSTANT_NAME]
+            members = [g for g in group if g != intercept]
             if len(members) == 1:
                 described.append(f"{members[0]} is constant in the development sample")
             else:
@@ -964,7 +966,7 @@ def _fit_model(
             f"The regressors cannot be estimated: {'; '.join(described)}. Remove one column of each group.",
             code="collinear_regressors",
             details={
-                "groups": [[g for g in group if g != CONSTANT_NAME] for group in groups]
+                "groups": [[g for g in group if g != intercept] for group in groups]
             },
         )
     if y.size - len(data.regressors) - 1 < 1:
