@@ -183,7 +183,8 @@ class CsvSource:
             message = str(error)
             if "UTF8" in message or "utf8" in message.lower():
                 self._restart_encoding()
-            if "Empty CSV file" in message:
+            # A header without a final line break and no row below it: the file has no data rows.
+            if "Empty CSV file" in message or "Could not skip initial" in message:
                 return
             if "straddling" in message:
                 # A quoted value longer than a block: most often a quote that is never closed.

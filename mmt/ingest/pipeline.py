@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -168,11 +169,17 @@ def ingest_file(
             encoding,
         )
         try:
-            return run.execute()
+            result = run.execute()
         except WidenColumn as widen:
             forced_types[widen.source_index] = widen.new_type
+            continue
         except EncodingRestart as restart:
             encoding = restart.encoding
+            continue
+        used = result.source_format.get("encoding")
+        if "encoding" not in checked and used in ("cp1252", "latin-1") and _contains_utf8_sequences(Path(path)):
+            result.warnings.append(_encoding_fallback_warning(used))
+        return result
     raise UnreadableFileError(
         "The file could not be read after several attempts.", code="unreadable_file"
     )  # pragma: no cover
@@ -920,6 +927,32 @@ class _Run:
         if "date_format" in self.options:
             described["date_format"] = self.options["date_format"]
         return described
+
+
+# Bytes read to look for UTF-8 sequences in a file decoded as cp1252 or Latin-1.
+UTF8_SCAN_BYTES = 16 << 20
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _contains_utf8_sequences(path: Path) -> bool:
+    """Return True when the start of the file holds byte sequences that encode letters in UTF-8.
+
+    A file that is not valid UTF-8 is read as cp1252 or Latin-1. In such a
+    file, pairs like C3 AB (ë in UTF-8, "Ã«" in cp1252) are rare in real
+    text and common in UTF-8 files with one damaged byte.
+    """
+    with open(path, "rb") as handle:
+        return _UTF8_SEQUENCE.search(handle.read(UTF8_SCAN_BYTES)) is not None
+
+
+def _encoding_fallback_warning(used: str) -> dict:
+    return {
+        "code": "encoding_fallback",
+        "message": f"The file is not valid UTF-8 throughout, so it was read as {used}, but it contains UTF-8 "
+                   "sequences: if it is UTF-8 with a damaged byte, accented letters now read wrongly (for example "
+                   "'Ã«' for 'ë'). Repair the file, or give its encoding in the options if it is right.",
+        "details": {"encoding": used},
+    }
 
 
 def _check_duplicate_names(names: list[str]) -> None:
