@@ -935,7 +935,7 @@ _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|
 
 
 def _contains_utf8_sequences(path: Path) -> bool:
-    """Return True when the start of the file holds byte sequences that encode letters in UTF-8.
+    """Return True when the start of the file contains byte sequences that encode letters in UTF-8.
 
     A file that is not valid UTF-8 is read as cp1252 or Latin-1. In such a
     file, pairs like C3 AB (ë in UTF-8, "Ã«" in cp1252) are rare in real

@@ -1,4 +1,4 @@
-"""A file read as cp1252 that holds UTF-8 sequences gets a warning; a real cp1252 file and a header alone do not."""
+"""A file read as cp1252 that contains UTF-8 sequences gets a warning; a real cp1252 file and a header alone do not."""
 
 from __future__ import annotations
 
