@@ -143,6 +143,9 @@ def format_number(value: float) -> str:
     """Format a figure for reading: thousands separators for large values, scientific for tiny ones."""
     if value == 0:
         return "0"
+    if isinstance(value, int):
+        # Counts among the figures (facilities, obligors) are whole numbers, shown without decimals.
+        return f"{value:,}"
     magnitude = abs(value)
     if magnitude >= 1e5:
         return f"{value:,.0f}"

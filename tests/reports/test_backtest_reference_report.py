@@ -109,3 +109,12 @@ def test_ead_reference_tests_by_quantity():
     assert np.isclose(figures["ead_ratio"][2], figures["ead_ratio"][0] - figures["ead_ratio"][1])
     sheets = {table.sheet for table in report.tables()}
     assert {"Reference EAD tests", "Reference CCF tests"} <= sheets
+
+
+def test_whole_counts_show_without_decimals():
+    from mmt.reports.html import format_number
+
+    assert format_number(1906) == "1,906"
+    assert format_number(521) == "521"
+    assert format_number(521.0) == "521.00"
+    assert format_number(0.1968837130115425) == "0.1969"
