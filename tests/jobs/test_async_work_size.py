@@ -117,3 +117,13 @@ def test_cells_summed_over_named_datasets():
     assert analysis_cells("stability", {}, [(40, 304), (60, 304)]) == 40 * 304 + 60 * 304
     assert analysis_cells("woe", {"columns": [f"x{index}" for index in range(500)]}, [(40, 304)]) == 40 * 304
     assert analysis_cells("lgd", {}, [(40, 304)]) == 0
+
+
+def test_optimal_woe_weighs_each_column():
+    from mmt.jobs.submit import OPTIMAL_BINNING_CELLS, analysis_cells
+
+    # 300 rows x 250 columns: 75,000 cells read, plus one optimal fit per column.
+    assert analysis_cells("woe", {"method": "optimal"}, [(300, 250)]) == 300 * 250 + 250 * OPTIMAL_BINNING_CELLS
+    assert analysis_cells("woe", {"method": "optimal"}, [(300, 250)]) > 20_000_000
+    assert analysis_cells("woe", {"method": "quantile"}, [(300, 250)]) == 300 * 250
+    assert analysis_cells("woe", {"method": "optimal", "columns": ["x1", "x2"]}, [(300, 250)]) == 300 * 3 + 3 * OPTIMAL_BINNING_CELLS
