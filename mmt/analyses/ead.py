@@ -34,6 +34,7 @@ from mmt.analyses.lgd import (
     period_overlap_warning,
     period_parameters,
     reference_block,
+    small_sample_warning,
     resolve_thresholds,
     segment_labels,
     select_current_rows,
@@ -143,7 +144,7 @@ def _counts(frame: pd.DataFrame, has_ccf_inputs: bool) -> dict[str, Any]:
 
 
 def _warnings(counts: dict[str, Any], has_ccf_inputs: bool) -> list[str]:
-    warnings = []
+    warnings = small_sample_warning(counts["facilities"], "EAD")
     if counts["fully_drawn_excluded"]:
         warnings.append(
             f"{counts['fully_drawn_excluded']} fully drawn facilities (no undrawn amount) have no CCF "

@@ -508,8 +508,23 @@ def _lgd_sample(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return sample, counts
 
 
+# Below this many facilities a back-test's figures rest on too few values to judge a model by.
+SMALL_SAMPLE_FACILITIES = 30
+
+
+def small_sample_warning(facilities: int, quantity: str) -> list[str]:
+    """Return a one-item list with a warning when fewer than :data:`SMALL_SAMPLE_FACILITIES` facilities carry the figures."""
+    if not 0 < facilities < SMALL_SAMPLE_FACILITIES:
+        return []
+    return [
+        f"Only {facilities} facilities have realised and estimated {quantity}. With fewer than "
+        f"{SMALL_SAMPLE_FACILITIES}, one facility moves every figure and the tests have little power: "
+        "read the statuses with care or widen the selection."
+    ]
+
+
 def _lgd_warnings(counts: dict[str, Any]) -> list[str]:
-    warnings = []
+    warnings = small_sample_warning(counts["facilities"], "LGD")
     if counts["open_workouts_excluded"]:
         warnings.append(
             f"{counts['open_workouts_excluded']} open workouts have no final realised LGD and are excluded."
