@@ -23,21 +23,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mmt.jobs.runner import process_alive
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("MMT_TEST_DATABASE_URL") else [])
 SESSION_DATABASE_PREFIX = "mmt_test_"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _leftover_databases(connection) -> list[str]:
@@ -49,7 +41,7 @@ def _leftover_databases(connection) -> list[str]:
     leftovers = []
     for (name,) in rows:
         pid = name[len(SESSION_DATABASE_PREFIX):].split("_", 1)[0]
-        if pid.isdigit() and not _process_alive(int(pid)) and name.replace("_", "").isalnum():
+        if pid.isdigit() and not process_alive(int(pid)) and name.replace("_", "").isalnum():
             leftovers.append(name)
     return leftovers
 

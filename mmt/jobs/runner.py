@@ -77,7 +77,7 @@ class JobRunner:
         stale = session.scalars(sa.select(Job).where(Job.state.in_(("queued", "running")))).all()
         recovered = 0
         for job in stale:
-            if job.worker_pid and job.worker_pid != os.getpid() and _process_alive(job.worker_pid):
+            if job.worker_pid and job.worker_pid != os.getpid() and process_alive(job.worker_pid):
                 continue
             _mark_interrupted(job)
             recovered += 1
@@ -165,7 +165,8 @@ def _mark_interrupted(job: Job) -> None:
     job.updated_at = utc_now()
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Return True when a process with id ``pid`` runs on this machine (one owned by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
