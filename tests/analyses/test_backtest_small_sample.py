@@ -20,8 +20,8 @@ def test_small_reference_period_warns():
     in_2018 = frame["period"].dt.year == 2018
     usable = (frame["workout_status"].str.lower() != "open") & frame["lgd_realised"].notna() & frame["lgd_predicted"].notna()
     # Five usable facilities of 2018 make the reference period.
-    kept = frame.index[in_2018 & usable][:5]
-    frame = frame[~in_2018 | frame.index.isin(kept)]
+    reference_rows = frame.index[in_2018 & usable][:5]
+    frame = frame[~in_2018 | frame.index.isin(reference_rows)]
     options = LGDOptions(current_period={"start": "2022-01-01", "end": "2023-12-31"},
                          reference_period={"start": "2018-01-01", "end": "2018-12-31"})
     results = analyze_lgd(frame, options, None)

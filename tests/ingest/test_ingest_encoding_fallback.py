@@ -26,8 +26,8 @@ def test_cp1252_file_and_given_encoding_do_not_warn(tmp_path):
     raw = "obligor_id,pd,default_flag,name\n1,0.02,0,Zoë\n2,0.03,1,café\n".encode("cp1252")
     assert not any(item["code"] == "encoding_fallback" for item in _ingest(tmp_path, raw).warnings)
     damaged = "obligor_id,pd,default_flag,name\n1,0.02,0,Zoë\n".encode("utf-8") + b"2,0.01,0,Zo\xff\n"
-    given = _ingest(tmp_path, damaged, {"encoding": "cp1252"})
-    assert not any(item["code"] == "encoding_fallback" for item in given.warnings)
+    declared = _ingest(tmp_path, damaged, {"encoding": "cp1252"})
+    assert not any(item["code"] == "encoding_fallback" for item in declared.warnings)
 
 
 def test_header_without_line_break_has_no_data_rows(tmp_path):
