@@ -26,6 +26,8 @@ from mmt.analyses.lgd import (
     BacktestOptions,
     StatusKeys,
     backtest_figures,
+    check_reference_dataset_rows,
+    check_reference_period_rows,
     check_segment_column,
     decile_data,
     empty_reference_period,
@@ -318,6 +320,7 @@ def _scope(
 
 def _reference_period(
     frame: pd.DataFrame,
+    current: pd.DataFrame,
     options: EADOptions,
     thresholds: dict[str, float],
     gauc_initial: float | None,
@@ -326,7 +329,9 @@ def _reference_period(
 ) -> dict[str, Any]:
     """Build the ``reference`` block: the figures of the reference period and the changes since."""
     assert options.reference_period is not None
-    rows = derive_ead_columns(select_reference_rows(frame, options, "EAD"))
+    reference_rows = select_reference_rows(frame, options, "EAD")
+    check_reference_period_rows(current, reference_rows, options)
+    rows = derive_ead_columns(reference_rows)
     counts = _counts(rows, has_ccf_inputs)
     if counts["facilities"] == 0 and counts["ccf_facilities"] == 0:
         raise empty_reference_period(
@@ -365,6 +370,7 @@ def analyze_ead(
     thresholds: dict[str, float] | None,
     *,
     reference_frame: pd.DataFrame | None = None,
+    reference_is_current: bool = False,
 ) -> dict[str, Any]:
     """Back-test an EAD/CCF model on the selected facilities, overall and per segment.
 
@@ -382,6 +388,8 @@ def analyze_ead(
     reference_frame : pandas.DataFrame, optional
         Initial-validation dataset. Its CCF gAUC is the reference of the gAUC
         test unless ``options.reference_gauc`` is given.
+    reference_is_current : bool
+        True when ``reference_frame`` holds the same data as ``frame``.
 
     Returns
     -------
@@ -403,7 +411,8 @@ def analyze_ead(
         for a missing segment column, ``missing_column`` without realised EAD,
         ``empty_sample`` when no facility of the current or reference rows has
         EAD or CCF figures, ``missing_date_column`` or ``empty_period`` when a
-        period cannot select rows.
+        period cannot select rows, ``reference_equals_current`` when the
+        reference period or dataset selects exactly the current rows.
     """
     thresholds = resolve_thresholds(thresholds)
     if "ead_realised" not in frame.columns and "ccf_realised" not in frame.columns:
@@ -429,6 +438,10 @@ def analyze_ead(
             details={"filters": options.selected(), **period_parameters(options), "counts": counts},
         )
     warnings = _warnings(counts, has_ccf_inputs)
+    if reference_is_current and reference_frame is not None and options.reference_gauc is None:
+        reference_rows = apply_filters(frame, MonitoringFilters(portfolio=options.portfolio,
+                                                                modelName=options.modelName), dataset_kind="EAD")
+        warnings.extend(check_reference_dataset_rows(selected, reference_rows, "EAD"))
     gauc_initial, reference_source, reference_warnings = _reference_gauc(reference_frame, options)
     warnings.extend(reference_warnings)
     warnings.extend(period_overlap_warning(options))
@@ -437,7 +450,7 @@ def analyze_ead(
     reference = None
     if options.reference_period is not None:
         reference = _reference_period(
-            frame, options, thresholds, gauc_initial, has_ccf_inputs, overall["metrics"]
+            frame, selected, options, thresholds, gauc_initial, has_ccf_inputs, overall["metrics"]
         )
     segments = []
     if segmented:

@@ -47,7 +47,12 @@ def _run(state, session, payload, thresholds, *, kind: str) -> AnalysisRun:
     dataset = resolve_dataset(session, request.chosen_dataset_id(), (kind,), label=kind.upper())
     reference, reference_frame = _reference(state, session, request, kind)
     options = options_model.model_validate(request.model_dump(include=set(options_model.model_fields)))
-    results = analyze(read_frame(state, dataset), options, thresholds, reference_frame=reference_frame)
+    # A second upload of the same file is a new dataset with the same columnar copy.
+    reference_is_current = reference is not None and (
+        reference.id == dataset.id or reference.parquet_sha256 == dataset.parquet_sha256
+    )
+    results = analyze(read_frame(state, dataset), options, thresholds, reference_frame=reference_frame,
+                      reference_is_current=reference_is_current)
     parameters = request.model_dump(by_alias=True, exclude_none=True)
     parameters["dataset_id"] = dataset.id
     results["dataset"] = {"id": dataset.id, "name": dataset.name, "model_type": dataset.model_type}

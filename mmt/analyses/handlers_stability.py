@@ -43,11 +43,15 @@ def handle_stability(state: Any, session, payload: dict[str, Any], thresholds: d
     dataset = resolve_dataset(session, request.chosen_dataset_id(), MODEL_TYPES, label="stability")
     reference = None
     reference_path = None
+    reference_is_current = False
     if request.reference_dataset_id is not None:
         reference = get_dataset(session, request.reference_dataset_id)
         reference_path = parquet_path(state, reference)
+        # A second upload of the same file is a new dataset with the same columnar copy.
+        reference_is_current = reference.id == dataset.id or reference.parquet_sha256 == dataset.parquet_sha256
     options = StabilityOptions.model_validate(request.model_dump(include=set(StabilityOptions.model_fields)))
-    results = analyze_stability(parquet_path(state, dataset), options, thresholds, reference_path=reference_path)
+    results = analyze_stability(parquet_path(state, dataset), options, thresholds, reference_path=reference_path,
+                                reference_is_current=reference_is_current)
     parameters = {**request.model_dump(by_alias=True, exclude_none=True), **results["parameters"],
                   "dataset_id": dataset.id}
     if reference is not None:

@@ -49,6 +49,8 @@ __all__ = [
     "StatusKeys",
     "analyze_lgd",
     "backtest_figures",
+    "check_reference_dataset_rows",
+    "check_reference_period_rows",
     "decile_data",
     "empty_reference_period",
     "error_entry",
@@ -180,6 +182,54 @@ def period_overlap_warning(options: BacktestOptions) -> list[str]:
     return [
         f"The reference period and the current period overlap, so rows dated {first.isoformat()} "
         f"to {last.isoformat()} are in both samples."
+    ]
+
+
+def check_reference_period_rows(current: pd.DataFrame, reference: pd.DataFrame, options: BacktestOptions) -> None:
+    """Reject a reference period that selects exactly the current rows, since every difference would be 0.
+
+    Raises
+    ------
+    mmt.errors.ValidationError
+        ``reference_equals_current`` (422) naming both periods.
+    """
+    if not current.index.equals(reference.index):
+        return
+    assert options.current_period is not None and options.reference_period is not None
+    now, before = options.current_period, options.reference_period
+    raise ValidationError(
+        f"Options current_period ({now.start} to {now.end}) and reference_period ({before.start} to {before.end}) "
+        f"select the same {len(current)} rows, so every difference from the reference would be 0. "
+        "Choose a reference period with other rows, such as the years before the current period.",
+        code="reference_equals_current",
+        details={"current_period": now.model_dump(), "reference_period": before.model_dump(), "rows": len(current)},
+    )
+
+
+def check_reference_dataset_rows(current: pd.DataFrame, reference: pd.DataFrame, dataset_kind: str) -> list[str]:
+    """Check a reference dataset that contains the current data; return a warning when it only overlaps.
+
+    ``current`` and ``reference`` are rows of the same frame, so equal indexes mean equal rows.
+
+    Raises
+    ------
+    mmt.errors.ValidationError
+        ``reference_equals_current`` (422) when the reference rows are the current rows.
+    """
+    if current.index.equals(reference.index):
+        raise ValidationError(
+            f"The reference {dataset_kind} dataset contains the current data and the filters select the same "
+            f"{len(current)} rows on both sides, so the gAUC test would compare the gAUC with itself. Give "
+            "reference_dataset_id the initial-validation dataset, or give its gAUC with reference_gauc.",
+            code="reference_equals_current",
+            details={"rows": len(current)},
+        )
+    shared = int(current.index.isin(reference.index).sum())
+    if not shared:
+        return []
+    return [
+        f"The reference {dataset_kind} dataset contains the current data, so {shared} current rows are also in "
+        "the sample of the initial-validation gAUC."
     ]
 
 
@@ -582,6 +632,7 @@ def _reference_gauc(
 
 def _lgd_reference_period(
     frame: pd.DataFrame,
+    current: pd.DataFrame,
     options: LGDOptions,
     thresholds: dict[str, float],
     gauc_initial: float | None,
@@ -589,7 +640,9 @@ def _lgd_reference_period(
 ) -> dict[str, Any]:
     """Build the ``reference`` block: the figures of the reference period and the changes since."""
     assert options.reference_period is not None
-    sample, counts = _lgd_sample(select_reference_rows(frame, options, "LGD"))
+    reference_rows = select_reference_rows(frame, options, "LGD")
+    check_reference_period_rows(current, reference_rows, options)
+    sample, counts = _lgd_sample(reference_rows)
     if sample.empty:
         raise empty_reference_period(
             options, "has a closed workout with both predicted and realised LGD", "closed workouts", counts
@@ -657,6 +710,7 @@ def analyze_lgd(
     thresholds: dict[str, float] | None,
     *,
     reference_frame: pd.DataFrame | None = None,
+    reference_is_current: bool = False,
 ) -> dict[str, Any]:
     """Back-test an LGD model on the selected facilities, overall and per segment.
 
@@ -674,6 +728,8 @@ def analyze_lgd(
     reference_frame : pandas.DataFrame, optional
         Initial-validation dataset. Its gAUC is the reference of the gAUC
         test unless ``options.reference_gauc`` is given.
+    reference_is_current : bool
+        True when ``reference_frame`` holds the same data as ``frame``.
 
     Returns
     -------
@@ -696,7 +752,9 @@ def analyze_lgd(
         for a missing segment column, ``missing_column`` without both LGD
         columns, ``empty_sample`` when no closed facility has both LGDs in
         the current or reference rows, ``missing_date_column`` or
-        ``empty_period`` when a period cannot select rows.
+        ``empty_period`` when a period cannot select rows,
+        ``reference_equals_current`` when the reference period or dataset
+        selects exactly the current rows.
     """
     thresholds = resolve_thresholds(thresholds)
     for column in ("lgd_predicted", "lgd_realised"):
@@ -721,6 +779,10 @@ def analyze_lgd(
         )
 
     warnings = _lgd_warnings(counts)
+    if reference_is_current and reference_frame is not None and options.reference_gauc is None:
+        reference_rows = apply_filters(frame, MonitoringFilters(portfolio=options.portfolio,
+                                                                modelName=options.modelName), dataset_kind="LGD")
+        warnings.extend(check_reference_dataset_rows(selected, reference_rows, "LGD"))
     gauc_initial, reference_source, reference_warnings = _reference_gauc(reference_frame, options)
     warnings.extend(reference_warnings)
     warnings.extend(period_overlap_warning(options))
@@ -728,7 +790,7 @@ def analyze_lgd(
     overall = _lgd_scope(sample, options, thresholds, gauc_initial)
     reference = None
     if options.reference_period is not None:
-        reference = _lgd_reference_period(frame, options, thresholds, gauc_initial, overall["metrics"])
+        reference = _lgd_reference_period(frame, selected, options, thresholds, gauc_initial, overall["metrics"])
     segments = []
     if segmented:
         labels = segment_labels(sample, options.segment_column)

@@ -167,7 +167,8 @@ def _warning(code: str, message: str, **details: Any) -> dict[str, Any]:
 
 
 def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, Any] | None,
-                      thresholds: dict[str, float] | None, *, reference_path: Path | None = None) -> dict[str, Any]:
+                      thresholds: dict[str, float] | None, *, reference_path: Path | None = None,
+                      reference_is_current: bool = False) -> dict[str, Any]:
     """Compare the distribution of columns between reference and current rows.
 
     Parameters
@@ -180,6 +181,10 @@ def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, 
     reference_path : Path, optional
         Parquet copy of the reference dataset. Without it the reference is a
         period of the current dataset.
+    reference_is_current : bool
+        True when the reference dataset holds the same data as the current
+        one (the same dataset, or an upload of the same content), so the
+        chosen periods must tell the two sides apart.
 
     Returns
     -------
@@ -193,6 +198,8 @@ def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, 
     ------
     ValidationError
         Missing columns or periods, or no rows to compare (422).
+        ``reference_equals_current`` (422) when the reference rows are the
+        current rows, since every index would then be 0.
     """
     if not isinstance(options, StabilityOptions):
         options = StabilityOptions.model_validate(options or {})
@@ -201,7 +208,8 @@ def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, 
     reference_kinds = column_kinds(read_schema(reference_path)) if reference_path is not None else None
     warnings: list[dict[str, Any]] = []
 
-    plan = _plan_rows(current_path, reference_path, current_kinds, reference_kinds, options, warnings)
+    plan = _plan_rows(current_path, reference_path, current_kinds, reference_kinds, options, warnings,
+                      reference_is_current)
     columns = _choose_columns(options, current_kinds, reference_kinds, plan.period_column, warnings)
     kinds = {column: _column_kind(column, current_kinds, reference_kinds, options, warnings) for column in columns}
     _check_column_options(options, columns, kinds, warnings)
@@ -251,10 +259,11 @@ def analyze_stability(current_path: Path, options: StabilityOptions | dict[str, 
 
 def _plan_rows(current_path: Path, reference_path: Path | None, current_kinds: dict[str, str],
                reference_kinds: dict[str, str] | None, options: StabilityOptions,
-               warnings: list[dict[str, Any]]) -> _Plan:
+               warnings: list[dict[str, Any]], reference_is_current: bool = False) -> _Plan:
     dataset = Selection(current_path)
     period_column = find_period_column(options.period_column, current_kinds)
     labels: dict[Any, str] = {}
+    without_period = 0
     if period_column is not None:
         values, without_period = distinct_values(dataset, period_column)
         labels = {value: period_label(value) for value in values}
@@ -292,6 +301,9 @@ def _plan_rows(current_path: Path, reference_path: Path | None, current_kinds: d
                                     "reference dataset")
             reference = reference.with_filter(period_column, chosen)
             description["reference_periods"] = [reference_labels[value] for value in chosen]
+        if reference_is_current:
+            _check_same_dataset_periods(labels, without_period, description.get("reference_periods"),
+                                        current_periods, period_column, warnings)
         trend_periods = tuple(labels)
         return _Plan(reference, dataset, period_column, None, current_periods, trend_periods, labels, description)
 
@@ -318,6 +330,8 @@ def _plan_rows(current_path: Path, reference_path: Path | None, current_kinds: d
             code="no_reference", details={"period_column": period_column, "periods": list(labels.values())},
         )
     overlap = [labels[value] for value in current_periods if value in reference_periods]
+    if set(current_periods) == set(reference_periods):
+        raise _same_rows_error(overlap, period_column)
     if overlap:
         warnings.append(_warning(
             "periods_overlap", f"Periods {', '.join(overlap)} are in both the reference and the current rows.",
@@ -329,6 +343,47 @@ def _plan_rows(current_path: Path, reference_path: Path | None, current_kinds: d
                    "reference_periods": [labels[value] for value in reference_periods]}
     return _Plan(reference, dataset, period_column, reference_periods, current_periods, trend_periods, labels,
                  description)
+
+
+def _same_rows_error(periods: list[str], period_column: str | None) -> ValidationError:
+    if periods:
+        cause = (f"period {', '.join(periods)} of column {period_column} is both the reference and the current "
+                 "period")
+    else:
+        cause = "the reference dataset contains the current data and no period option tells the two apart"
+    return ValidationError(
+        f"The reference rows are the current rows: {cause}, so every index would be 0. Choose different "
+        "periods with reference_period and current_period, or another dataset with reference_dataset_id.",
+        code="reference_equals_current",
+        details={"period_column": period_column, "periods": periods},
+    )
+
+
+def _check_same_dataset_periods(labels: dict[Any, str], without_period: int, reference_labels: list[str] | None,
+                                current_periods: tuple[Any, ...] | None, period_column: str | None,
+                                warnings: list[dict[str, Any]]) -> None:
+    """Reject a reference dataset with the current data unless the periods tell the two sides apart."""
+    every_label = set(labels.values())
+    reference = set(reference_labels) if reference_labels is not None else every_label
+    current = {labels[value] for value in current_periods} if current_periods is not None else every_label
+    if reference_labels is None and current_periods is None:
+        same_rows = True
+    elif reference_labels is not None and current_periods is not None:
+        same_rows = reference == current
+    else:
+        # The side without a period option also takes the rows that have no period.
+        same_rows = reference == current and not without_period
+    if same_rows:
+        named = reference_labels is not None or current_periods is not None
+        raise _same_rows_error(sorted(current) if named else [], period_column)
+    overlap = sorted(reference & current)
+    if overlap:
+        warnings.append(_warning(
+            "periods_overlap",
+            f"The reference dataset contains the current data, and periods {', '.join(overlap)} are in both "
+            "the reference and the current rows.",
+            periods=overlap,
+        ))
 
 
 def _labels_of(plan: _Plan, values: tuple[Any, ...] | None) -> list[str] | None:

@@ -330,3 +330,54 @@ def test_misspelt_period_option_gets_suggestion(client, lgd_uploaded):
     body = response.get_json()
     assert "did you mean current_period?" in body["error"]
     assert "reference_period" in body["details"]["accepted"]
+
+
+@pytest.mark.parametrize("kind", ["lgd", "ead"])
+def test_identical_periods_are_422(client, lgd_uploaded, ead_uploaded, kind):
+    body = {"current_period": LGD_CURRENT, "reference_period": dict(LGD_CURRENT)}
+
+    response = client.post(f"/api/analyze/{kind}", json=body)
+
+    assert response.status_code == 422, response.get_json()
+    answer = response.get_json()
+    assert answer["code"] == "reference_equals_current"
+    assert "2022-01-01 to 2023-12-31" in answer["error"]
+    assert answer["details"]["reference_period"] == LGD_CURRENT
+
+
+def test_periods_selecting_same_rows_are_422(client, lgd_uploaded):
+    dates = pd.to_datetime(lgd_uploaded["default_date"])
+    first, last = dates.min().date().isoformat(), dates.max().date().isoformat()
+    body = {"current_period": {"start": first, "end": last}, "reference_period": {"start": "1990-01-01",
+                                                                                   "end": "2099-12-31"}}
+
+    response = client.post("/api/analyze/lgd", json=body)
+
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == "reference_equals_current"
+    assert response.get_json()["details"]["rows"] == len(lgd_uploaded)
+
+
+@pytest.mark.parametrize(("kind", "name"), [("lgd", "lgd_synthetic.csv"), ("ead", "ead_synthetic.csv")])
+def test_dataset_as_own_reference_is_422(client, upload, kind, name):
+    dataset_id = upload(kind, name).get_json()["dataset_id"]
+
+    response = client.post(f"/api/analyze/{kind}", json={"dataset_id": dataset_id,
+                                                         "reference_dataset_id": dataset_id})
+
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == "reference_equals_current"
+    assert f"reference {kind.upper()} dataset contains the current data" in response.get_json()["error"]
+
+
+def test_dataset_as_own_reference_for_one_quarter_warns(client, upload):
+    dataset_id = upload("lgd", "lgd_synthetic.csv").get_json()["dataset_id"]
+    raw = pd.read_csv(DATA / "lgd_synthetic.csv")
+    expected = raw[pd.PeriodIndex(pd.to_datetime(raw["default_date"]), freq="Q").astype(str) == "2022Q1"]
+
+    response = client.post("/api/analyze/lgd", json={"dataset_id": dataset_id, "reference_dataset_id": dataset_id,
+                                                     "quarter": "2022Q1"})
+
+    assert response.status_code == 200, response.get_json()
+    warnings = response.get_json()["results"]["warnings"]
+    assert f"so {len(expected)} current rows are also in the sample" in " ".join(warnings)

@@ -291,3 +291,42 @@ def test_rating_histories(client, upload):
     assert entry["statistic"] == pytest.approx(level_psi(reference, current, labels), rel=REL)
     assert entry["index"] == "PSI"
     assert len(results["trend"]["rating"]) == 5
+
+
+def test_same_period_twice_rejected(client, islp_id):
+    response = analyze(client, dataset_id=islp_id, reference_period="2024-06-30", current_period="2024-06-30")
+
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "reference_equals_current"
+    assert "2024-06-30" in body["error"]
+    assert body["details"]["periods"] == ["2024-06-30"]
+
+
+def test_same_dataset_as_reference_rejected(client, islp_id, upload):
+    second_upload = upload("pd", "pd_default_islp.csv").get_json()["dataset_id"]
+
+    for reference_id in (islp_id, second_upload):
+        response = analyze(client, dataset_id=islp_id, reference_dataset_id=reference_id, columns=["pd"])
+
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["code"] == "reference_equals_current"
+        assert "reference dataset contains the current data" in response.get_json()["error"]
+
+
+def test_same_dataset_split_by_periods(client, islp_id, islp):
+    both_periods = analyze(client, dataset_id=islp_id, reference_dataset_id=islp_id, columns=["pd"],
+                           reference_period="2023-12-31", current_period="2024-12-31")
+    reference_inside_current = analyze(client, dataset_id=islp_id, reference_dataset_id=islp_id, columns=["pd"],
+                                       reference_period="2023-12-31")
+
+    assert both_periods.status_code == 200, both_periods.get_json()
+    reference = islp.loc[islp["snapshot_date"] == "2023-12-31", "pd"].tolist()
+    latest = islp.loc[islp["snapshot_date"] == "2024-12-31", "pd"].tolist()
+    statistic = both_periods.get_json()["results"]["columns"]["pd"]["statistic"]
+    assert statistic == pytest.approx(quantile_psi(reference, latest), rel=REL)
+    assert reference_inside_current.status_code == 200, reference_inside_current.get_json()
+    warnings = reference_inside_current.get_json()["results"]["warnings"]
+    overlap = [warning for warning in warnings if warning["code"] == "periods_overlap"]
+    assert len(overlap) == 1
+    assert overlap[0]["details"]["periods"] == ["2023-12-31"]
