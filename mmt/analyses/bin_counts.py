@@ -20,6 +20,7 @@ NOTE: these queries run on DuckDB even when ``MMT_ENGINE`` selects Spark.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -103,8 +105,12 @@ def _source(selection: Selection, *columns: str | None) -> tuple[str, list[Any]]
         non_null = [value for value in values if value is not None]
         parts = []
         if non_null:
-            parts.append(f"{quote(column)} IN ({', '.join('?' for _ in non_null)})")
-            params.extend(non_null)
+            placeholders = []
+            for value in non_null:
+                placeholder, param = _filter_param(value)
+                placeholders.append(placeholder)
+                params.append(param)
+            parts.append(f"{quote(column)} IN ({', '.join(placeholders)})")
         if len(non_null) < len(values):
             parts.append(f"{quote(column)} IS NULL")
         clauses.append("(" + " OR ".join(parts) + ")" if parts else "FALSE")
@@ -112,6 +118,16 @@ def _source(selection: Selection, *columns: str | None) -> tuple[str, list[Any]]
         clauses.append(f"{quote(column)} IS NOT NULL")
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     return f"(SELECT {projection} FROM read_parquet(?){where})", params
+
+
+def _filter_param(value: Any) -> tuple[str, Any]:
+    """Return the placeholder and parameter that compare a column with ``value`` exactly."""
+    if isinstance(value, pd.Timestamp) and value.tz is None:
+        if value.nanosecond:
+            # DuckDB binds a Python date-time in microseconds, which would drop the nanoseconds.
+            return "CAST(? AS TIMESTAMP_NS)", value.isoformat()
+        return "?", value.to_pydatetime()
+    return "?", value
 
 
 def _as_double(column: str) -> str:
@@ -274,11 +290,9 @@ def _read_doubles(selection: Selection, columns: Sequence[str], flag: str | None
     With ``group_by``, column ``period`` is the position of the row's group
     value in the list, or the length of the list when the value is NULL.
 
-    DuckDB converts the group values to Python objects, as
-    :func:`distinct_values` does, so they compare equal to the periods the
-    analyses choose. Arrow converts some types otherwise (DuckDB 2.0.1,
-    pyarrow 26): a UUID becomes text, and a nanosecond timestamp becomes a
-    pandas ``Timestamp`` that keeps its nanoseconds.
+    The group values are converted to Python objects as
+    :func:`distinct_values` converts them, so they compare equal to the
+    periods the analyses choose.
     """
     source, params = _source(selection, *columns, flag, group_by)
     selected = [f"CAST(selected.{quote(column)} AS DOUBLE) AS value_{index}" for index, column in enumerate(columns)]
@@ -299,7 +313,7 @@ def _read_doubles(selection: Selection, columns: Sequence[str], flag: str | None
                 f"WHERE {quote(group_by)} IS NOT NULL)",
                 groups_params,
             )
-            groups = [row[1] for row in cursor.execute("SELECT code, value FROM mmt_groups ORDER BY code").fetchall()]
+            groups = [row[1] for row in _value_rows(cursor, "SELECT code, value FROM mmt_groups ORDER BY code", [])]
             selected.append("COALESCE(mmt_groups.code, ?)::BIGINT AS period")
             params = [len(groups), *params]
             join = f" LEFT JOIN mmt_groups ON selected.{quote(group_by)} = mmt_groups.value"
@@ -386,9 +400,7 @@ def _by_group(counts: dict[str, np.ndarray], groups: list[Any], size: int) -> di
     """Split cell counts into counts per group value, keyed ``None`` for rows without one.
 
     Only groups with rows appear. Group values that compare equal in Python
-    are added together, as the SQL grouping did, because DuckDB returns
-    nanosecond timestamps as microsecond ``datetime`` objects and so two
-    distinct values may become one.
+    are added together, as the SQL grouping did.
     """
     shaped = {name: found.reshape(len(groups) + 1, size).astype(float) for name, found in counts.items()}
     result: dict[Any, dict[str, np.ndarray]] = {}
@@ -498,15 +510,43 @@ def level_counts(selection: Selection, column: str, *, flag: str | None = None,
 
 
 def distinct_values(selection: Selection, column: str) -> tuple[list[Any], int]:
-    """Return the distinct non-null values of ``column`` in increasing order and the count of NULL rows."""
+    """Return the distinct values of ``column`` in increasing order and the count of missing rows.
+
+    NULL and NaN are missing, so a float period column with NaN rows has no
+    NaN period.
+    """
     source, params = _source(selection, column)
-    rows = _connection().execute(
-        f"SELECT {quote(column)} AS value, count(*)::BIGINT FROM {source} GROUP BY 1 ORDER BY 1 NULLS LAST",
-        params,
-    ).fetchall()
-    values = [row[0] for row in rows if row[0] is not None]
-    nulls = sum(int(row[1]) for row in rows if row[0] is None)
-    return values, nulls
+    cursor = _connection().cursor()
+    try:
+        cursor.execute("SET parquet_metadata_cache = true")
+        rows = _value_rows(
+            cursor,
+            f"SELECT {quote(column)} AS value, count(*)::BIGINT FROM {source} GROUP BY 1 ORDER BY 1 NULLS LAST",
+            params,
+        )
+    finally:
+        cursor.close()
+    values: list[Any] = []
+    missing = 0
+    for value, count in rows:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            missing += int(count)
+        else:
+            values.append(value)
+    return values, missing
+
+
+def _value_rows(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` and return its rows as Python objects, nanosecond timestamps as ``pandas.Timestamp``.
+
+    DuckDB's ``fetchall()`` (2.0.1) turns TIMESTAMP_NS into microsecond
+    ``datetime`` objects, which merges values and no longer selects their rows.
+    """
+    relation = cursor.sql(sql, params=params)
+    if "TIMESTAMP_NS" not in {str(column_type) for column_type in relation.types}:
+        return relation.fetchall()
+    table = relation.to_arrow_table()
+    return list(zip(*(table.column(index).to_pylist() for index in range(table.num_columns)), strict=True))
 
 
 def fetch_column(selection: Selection, column: str, *, numeric: bool, flag: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -36,7 +36,9 @@ _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
 def period_label(value: Any) -> str:
     """Return the text of a period value: ISO dates, integral numbers without ".0"."""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+        # pandas.Timestamp.time() drops nanoseconds, so they are checked on their own.
+        midnight = value.time() == dt.time(0) and not getattr(value, "nanosecond", 0)
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

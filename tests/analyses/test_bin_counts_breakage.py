@@ -86,7 +86,7 @@ def test_uuid_period_stability_counts(tmp_path):
 
 def test_nanosecond_periods_trend_with_reference_dataset(tmp_path):
     rng = np.random.default_rng(3)
-    # The first two periods differ only in the nanoseconds, so DuckDB returns them as one datetime.
+    # The first two periods differ only in the nanoseconds, which DuckDB's Python datetimes would drop.
     stamps = np.array([1_700_000_000_000_000_001, 1_700_000_000_000_000_002, 1_710_000_000_000_000_000])
     positions = rng.integers(0, 3, 900)
     current_path = tmp_path / "current.parquet"
@@ -100,7 +100,8 @@ def test_nanosecond_periods_trend_with_reference_dataset(tmp_path):
                                reference_path=reference_path)
     totals = {point["period"]: point["current_total"] for point in result["trend"]["x"]}
     assert totals == {
-        "2023-11-14T22:13:20": float(np.sum(positions < 2)),
+        "2023-11-14T22:13:20.000000001": float(np.sum(positions == 0)),
+        "2023-11-14T22:13:20.000000002": float(np.sum(positions == 1)),
         "2024-03-09T16:00:00": float(np.sum(positions == 2)),
     }
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import DATA
@@ -330,3 +333,61 @@ def test_same_dataset_split_by_periods(client, islp_id, islp):
     overlap = [warning for warning in warnings if warning["code"] == "periods_overlap"]
     assert len(overlap) == 1
     assert overlap[0]["details"]["periods"] == ["2023-12-31"]
+
+
+def upload_parquet(client, table: pa.Table, name: str) -> int:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    buffer.seek(0)
+    response = client.post("/api/upload/pd", data={"file": (buffer, name)}, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["dataset_id"]
+
+
+def test_nanosecond_periods_select_rows(client):
+    generator = np.random.default_rng(7)
+    reference, latest = generator.normal(size=150), generator.normal(0.5, 1.0, size=150)
+    stamps = pd.to_datetime(["2023-12-31T00:00:00", "2024-03-31T12:30:00.000000001"], format="ISO8601")
+    table = pa.table({
+        "pd": generator.uniform(0.01, 0.3, 300),
+        "default_flag": generator.integers(0, 2, 300),
+        "x": np.concatenate([reference, latest]),
+        "as_of": pa.array(np.repeat(stamps.to_numpy(), 150)).cast(pa.timestamp("ns")),
+    })
+    dataset_id = upload_parquet(client, table, "nanoseconds.parquet")
+
+    for chosen in ({}, {"reference_period": "2023-12-31"},
+                   {"reference_period": "2023-12-31", "current_period": "2024-03-31T12:30:00.000000001"}):
+        response = analyze(client, dataset_id=dataset_id, period_column="as_of", columns=["x"], **chosen)
+
+        assert response.status_code == 200, (chosen, response.get_json())
+        results = parse_strict(response)["results"]
+        assert results["periods"]["reference"] == ["2023-12-31"]
+        assert results["periods"]["current"] == ["2024-03-31T12:30:00.000000001"]
+        expected = quantile_psi(reference.tolist(), latest.tolist())
+        assert results["columns"]["x"]["statistic"] == pytest.approx(expected, rel=REL)
+        assert results["trend"]["x"][0]["statistic"] == pytest.approx(expected, rel=REL)
+
+
+def test_nan_period_is_missing(client):
+    generator = np.random.default_rng(8)
+    x = generator.normal(size=300)
+    vintage = np.repeat([2023.0, 2024.0, np.nan], 100)
+    table = pa.table({
+        "pd": generator.uniform(0.01, 0.3, 300),
+        "default_flag": generator.integers(0, 2, 300),
+        "x": x,
+        "vintage": pa.array(vintage, from_pandas=False),
+    })
+    dataset_id = upload_parquet(client, table, "nan_vintage.parquet")
+
+    response = analyze(client, dataset_id=dataset_id, period_column="vintage", columns=["x"])
+
+    assert response.status_code == 200, response.get_json()
+    results = parse_strict(response)["results"]
+    assert results["periods"]["all"] == ["2023", "2024"]
+    assert results["periods"]["current"] == ["2024"]
+    assert results["columns"]["x"]["statistic"] == pytest.approx(quantile_psi(x[:100].tolist(), x[100:200].tolist()),
+                                                                 rel=REL)
+    missing = [warning for warning in results["warnings"] if warning["code"] == "rows_without_period"]
+    assert missing[0]["details"]["rows"] == 100
