@@ -25,8 +25,10 @@ case with everything but letters and digits removed):
   example, ``lor`` in the original MMT sample file is the log-odds of
   ``Defaultrate``. With ``target="lor"`` the converse holds: a column whose
   log, logit or probit equals the target, such as ``Defaultrate``, is the
-  target on its original scale and counts as a transform too. They stay out
-  of the regression, but their stationarity
+  target on its original scale and counts as a transform too. So does a
+  linear function of the target or of its log, logit or probit (absolute
+  correlation at least 1 - 1e-12), such as the default rate in percent or a
+  scaled logit. They stay out of the regression, but their stationarity
   is tested like the target's, because satellite models are often fitted
   on the log-odds.
 - development and out-of-time samples: the ``split`` option comes first. It is
@@ -628,12 +630,17 @@ def _target_transform_reason(
 ) -> str | None:
     # The values are compared first, so that the reason names the relation when there is one.
     both = np.isfinite(values) & np.isfinite(target_values)
-    for name, transform in (("log", np.log), ("logit", logit), ("probit", ndtri)):
+    for name, transform in _SCALE_TRANSFORMS:
         if _equals_transform(values, target_values, both, transform):
             return f"equals the {name} of the target {target!r}"
         # With the target on the transformed scale (lor), its untransformed column would explain it almost exactly.
         if _equals_transform(target_values, values, both, transform):
             return f"the target {target!r} equals its {name}"
+    # A rescaled copy, such as 100 times the default rate or a scaled logit, fits the target as exactly.
+    for name, transform in (("identity", _identity), *_SCALE_TRANSFORMS):
+        if _linear_in_transform(values, target_values, both, transform):
+            scale = "the target" if name == "identity" else f"the {name} of the target"
+            return f"is a linear function of {scale} {target!r}"
     key = _key(column)
     if key.startswith(_TARGET_TRANSFORM_NAMES) or key in {
         f"log{_key(target)}",
@@ -641,6 +648,39 @@ def _target_transform_reason(
     }:
         return f"named like a log-odds, logit or probit column, so taken for a transform of the target {target!r}"
     return None
+
+
+def _identity(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, dtype=float)
+
+
+# Scales on which a column may hold the target, in the order their names are reported.
+_SCALE_TRANSFORMS: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...] = (
+    ("log", np.log), ("logit", logit), ("probit", ndtri),
+)
+
+
+def _linear_in_transform(
+    values: np.ndarray, source: np.ndarray, both: np.ndarray, transform: Callable[[np.ndarray], np.ndarray]
+) -> bool:
+    """Return True when ``values`` is ``a + b * transform(source)`` with ``b != 0``, to rounding.
+
+    Only the rows where ``source`` lies in (0, 1) are compared, and at least
+    three of them with distinct values, since any two points lie on a line.
+    """
+    inside = both & (source > 0) & (source < 1)
+    if np.unique(source[inside]).size < 3:
+        return False
+    return _exactly_linear(values[inside], transform(source[inside]))
+
+
+def _exactly_linear(first: np.ndarray, second: np.ndarray) -> bool:
+    """Return True when two non-constant series lie on one line, to rounding (|correlation| >= 1 - 1e-12)."""
+    if first.size < 3 or np.ptp(first) == 0 or np.ptp(second) == 0:
+        return False
+    with np.errstate(all="ignore"):
+        correlation = np.corrcoef(first, second)[0, 1]
+    return bool(np.isfinite(correlation) and abs(correlation) >= 1 - 1e-12)
 
 
 def _equals_transform(
@@ -1001,11 +1041,7 @@ def _fit_model(
     except NotComputable as error:
         # The checks above leave only an exact fit, such as a transform of the
         # target among the regressors.
-        raise ValidationError(
-            error.reason,
-            code=error.status,
-            details={"target": data.target, "regressors": data.regressors},
-        ) from None
+        raise _exact_fit_error(error, y, x, data, options.target_transformation) from None
     full_design = np.column_stack([np.ones(len(transformed)), data.regressor_values])
     prediction = fit.results.get_prediction(full_design).summary_frame(alpha=alpha)
     return _Model(
@@ -1016,6 +1052,34 @@ def _fit_model(
         interval_lower=prediction["obs_ci_lower"].to_numpy(dtype=float),
         interval_upper=prediction["obs_ci_upper"].to_numpy(dtype=float),
         hac_lags=hac_lags,
+    )
+
+
+def _exact_fit_error(
+    error: NotComputable, y: np.ndarray, x: np.ndarray, data: _Prepared, transformation: str
+) -> ValidationError:
+    """Return the 422 of an exact fit, naming the regressors that are the (transformed) target on their own."""
+    scale = f"the target {data.target!r}"
+    if transformation != "none":
+        scale = f"the {transformation} of the target {data.target!r} (target_transformation {transformation!r})"
+    relations = {}
+    for index, name in enumerate(data.regressors):
+        values = x[:, index]
+        if np.allclose(values, y, rtol=1e-9, atol=1e-12):
+            relations[name] = f"equals {scale}"
+        elif _exactly_linear(values, y):
+            relations[name] = f"is a linear function of {scale}"
+    if not relations:
+        return ValidationError(error.reason, code=error.status,
+                               details={"target": data.target, "regressors": data.regressors})
+    named = "; ".join(f"regressor {name!r} {relation}" for name, relation in relations.items())
+    return ValidationError(
+        f"The regressors reproduce the target exactly: {named}, so the regression explains the target by itself "
+        "and standard errors and residual tests are undefined. Leave "
+        f"{', '.join(repr(name) for name in relations)} out of 'regressors'.",
+        code=error.status,
+        details={"target": data.target, "regressors": data.regressors, "target_transformation": transformation,
+                 "target_on_another_scale": relations},
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from scipy.special import logit, ndtri
 
 from mmt.analyses.macro import analyze_macro
+from mmt.errors import ValidationError
 from tests.analyses.test_macro import mmt_frame, strict_json, synthetic_frame
 
 REGRESSORS = [
@@ -77,3 +78,55 @@ def test_transformed_target_by_values(name, transform):
     assert parameters["regressors"] == ["unemployment", "gdp_growth"]
     assert parameters["excluded_columns"]["rate_column"] == f"the target 'target_scale' equals its {name}"
     assert parameters["target_transforms"] == ["rate_column"]
+
+
+@pytest.mark.parametrize(("name", "transform"), [("log", np.log), ("logit", logit), ("probit", ndtri)])
+def test_rescaled_transform_regressor_warned(name, transform):
+    frame = synthetic_frame().drop(columns=["predicted_dr"])
+    frame["scaled_score"] = 2.5 * transform(frame["default_rate"].to_numpy()) - 1.0
+    options = {"target": "default_rate", "regressors": ["unemployment", "scaled_score"]}
+
+    result = strict_json(analyze_macro(frame, options, {}))
+
+    warnings = [warning for warning in result["warnings"] if "'scaled_score'" in warning]
+    assert len(warnings) == 1
+    assert f"is a linear function of the {name} of the target 'default_rate'" in warnings[0]
+
+
+def test_rescaled_target_excluded_by_default():
+    frame = synthetic_frame().drop(columns=["predicted_dr"])
+    frame["rate_percent"] = 100 * frame["default_rate"]
+
+    result = strict_json(analyze_macro(frame, {"target": "default_rate"}, {}))
+
+    parameters = result["parameters"]
+    assert parameters["regressors"] == ["unemployment", "gdp_growth"]
+    assert parameters["excluded_columns"]["rate_percent"] == "is a linear function of the target 'default_rate'"
+
+
+@pytest.mark.parametrize(
+    ("transformation", "transform", "scale", "relation"),
+    [
+        ("logit", logit, 1.0, "equals"),
+        ("logit", logit, 3.0, "is a linear function of"),
+        ("probit", ndtri, 1.0, "equals"),
+        ("log", np.log, -0.5, "is a linear function of"),
+        ("none", lambda rate: rate, 100.0, "is a linear function of"),
+    ],
+)
+def test_exact_fit_names_target_regressor(transformation, transform, scale, relation):
+    frame = synthetic_frame().drop(columns=["predicted_dr"])
+    frame["score"] = scale * transform(frame["default_rate"].to_numpy())
+    options = {"target": "default_rate", "regressors": ["score", "unemployment"],
+               "target_transformation": transformation}
+
+    with pytest.raises(ValidationError) as raised:
+        analyze_macro(frame, options, {})
+
+    error = raised.value
+    assert error.code == "exact_fit"
+    assert f"regressor 'score' {relation} " in error.message
+    scale_text = "the target" if transformation == "none" else f"the {transformation} of the target"
+    assert f"{relation} {scale_text} 'default_rate'" in error.message
+    assert "Leave 'score' out of 'regressors'" in error.message
+    assert list(error.details["target_on_another_scale"]) == ["score"]
