@@ -11,7 +11,7 @@ from mmt.analyses.frames import read_frame
 from mmt.analyses.lgd import LGDOptions, analyze_lgd
 from mmt.api.schemas import AnalyzeBase
 from mmt.errors import MMTError
-from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset, same_content, same_content_warning
 from mmt.services.datasets import get_dataset
 
 
@@ -47,12 +47,11 @@ def _run(state, session, payload, thresholds, *, kind: str) -> AnalysisRun:
     dataset = resolve_dataset(session, request.chosen_dataset_id(), (kind,), label=kind.upper())
     reference, reference_frame = _reference(state, session, request, kind)
     options = options_model.model_validate(request.model_dump(include=set(options_model.model_fields)))
-    # A second upload of the same file is a new dataset with the same columnar copy.
-    reference_is_current = reference is not None and (
-        reference.id == dataset.id or reference.parquet_sha256 == dataset.parquet_sha256
-    )
+    reference_is_current = reference is not None and reference.id == dataset.id
     results = analyze(read_frame(state, dataset), options, thresholds, reference_frame=reference_frame,
                       reference_is_current=reference_is_current)
+    if reference is not None and options.reference_gauc is None and same_content(dataset, reference):
+        results["warnings"].append(same_content_warning(dataset, reference))
     parameters = request.model_dump(by_alias=True, exclude_none=True)
     parameters["dataset_id"] = dataset.id
     results["dataset"] = {"id": dataset.id, "name": dataset.name, "model_type": dataset.model_type}

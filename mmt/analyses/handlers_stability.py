@@ -15,7 +15,7 @@ from mmt.analyses.stability import StabilityOptions, analyze_stability
 from mmt.analyses.woe import WOEOptions, analyze_woe
 from mmt.api.schemas import MODEL_TYPES, AnalyzeBase
 from mmt.errors import ValidationError
-from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset, same_content, same_content_warning
 from mmt.services.datasets import get_dataset, parquet_path
 
 WOE_DATASET_TYPES = ("pd", "pd_baseline", "ratings")
@@ -47,11 +47,14 @@ def handle_stability(state: Any, session, payload: dict[str, Any], thresholds: d
     if request.reference_dataset_id is not None:
         reference = get_dataset(session, request.reference_dataset_id)
         reference_path = parquet_path(state, reference)
-        # A second upload of the same file is a new dataset with the same columnar copy.
-        reference_is_current = reference.id == dataset.id or reference.parquet_sha256 == dataset.parquet_sha256
+        reference_is_current = reference.id == dataset.id
     options = StabilityOptions.model_validate(request.model_dump(include=set(StabilityOptions.model_fields)))
     results = analyze_stability(parquet_path(state, dataset), options, thresholds, reference_path=reference_path,
                                 reference_is_current=reference_is_current)
+    if reference is not None and same_content(dataset, reference):
+        message = same_content_warning(dataset, reference)
+        results["warnings"].append({"code": "same_content", "message": message,
+                                    "details": {"dataset_id": dataset.id, "reference_dataset_id": reference.id}})
     parameters = {**request.model_dump(by_alias=True, exclude_none=True), **results["parameters"],
                   "dataset_id": dataset.id}
     if reference is not None:

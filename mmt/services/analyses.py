@@ -80,6 +80,20 @@ def resolve_dataset(session: Session, dataset_id: int | None, model_types: tuple
     return dataset
 
 
+def same_content(dataset: Dataset, reference: Dataset) -> bool:
+    """Return True when two different datasets have the same columnar copy, such as one file uploaded twice."""
+    return reference.id != dataset.id and reference.parquet_sha256 == dataset.parquet_sha256
+
+
+def same_content_warning(dataset: Dataset, reference: Dataset) -> str:
+    """Return the warning of a reference dataset whose content equals the current dataset's."""
+    return (
+        f"Reference dataset {reference.id} has the same content as dataset {dataset.id} (equal SHA-256 of their "
+        "columnar copies), so wherever both sides select the same rows the comparison shows no change. Give "
+        "reference_dataset_id the dataset of the reference period unless this is intended."
+    )
+
+
 def input_sha256(datasets: list[Dataset], parameters: dict[str, Any]) -> str:
     """Hash the inputs: the Parquet copies' hashes and the parameters."""
     digest = hashlib.sha256()

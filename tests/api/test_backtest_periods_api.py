@@ -370,6 +370,20 @@ def test_dataset_as_own_reference_is_422(client, upload, kind, name):
     assert f"reference {kind.upper()} dataset contains the current data" in response.get_json()["error"]
 
 
+def test_second_upload_as_reference_warned(client, upload):
+    first = upload("lgd", "lgd_synthetic.csv").get_json()["dataset_id"]
+    second = upload("lgd", "lgd_synthetic.csv").get_json()["dataset_id"]
+
+    response = client.post("/api/analyze/lgd", json={"dataset_id": second, "reference_dataset_id": first})
+
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert results["parameters"]["gauc_initial"] == results["metrics"]["gAUC"]
+    warnings = [warning for warning in results["warnings"] if "has the same content" in warning]
+    assert len(warnings) == 1
+    assert f"Reference dataset {first} has the same content as dataset {second}" in warnings[0]
+
+
 def test_dataset_as_own_reference_for_one_quarter_warns(client, upload):
     dataset_id = upload("lgd", "lgd_synthetic.csv").get_json()["dataset_id"]
     raw = pd.read_csv(DATA / "lgd_synthetic.csv")

@@ -306,15 +306,25 @@ def test_same_period_twice_rejected(client, islp_id):
     assert body["details"]["periods"] == ["2024-06-30"]
 
 
-def test_same_dataset_as_reference_rejected(client, islp_id, upload):
+def test_same_dataset_as_reference_rejected(client, islp_id):
+    response = analyze(client, dataset_id=islp_id, reference_dataset_id=islp_id, columns=["pd"])
+
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == "reference_equals_current"
+    assert "reference dataset contains the current data" in response.get_json()["error"]
+
+
+def test_second_upload_as_reference_warned(client, islp_id, upload):
     second_upload = upload("pd", "pd_default_islp.csv").get_json()["dataset_id"]
 
-    for reference_id in (islp_id, second_upload):
-        response = analyze(client, dataset_id=islp_id, reference_dataset_id=reference_id, columns=["pd"])
+    response = analyze(client, dataset_id=islp_id, reference_dataset_id=second_upload, columns=["pd"])
 
-        assert response.status_code == 422, response.get_json()
-        assert response.get_json()["code"] == "reference_equals_current"
-        assert "reference dataset contains the current data" in response.get_json()["error"]
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    assert results["columns"]["pd"]["statistic"] == 0.0
+    same = [warning for warning in results["warnings"] if warning["code"] == "same_content"]
+    assert len(same) == 1
+    assert f"Reference dataset {second_upload} has the same content as dataset {islp_id}" in same[0]["message"]
 
 
 def test_same_dataset_split_by_periods(client, islp_id, islp):
