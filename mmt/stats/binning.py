@@ -424,6 +424,8 @@ def bin_labels(
         then ``"Missing"``. Cut points are rounded to 6 significant digits,
         or more where needed to keep distinct cut points apart, so a label
         can show ``367.94`` for a cut point stored as ``367.94000000000005``.
+        Cut points below 1e-4 or from 1e15 in magnitude are written in
+        scientific notation, such as ``1.23457e+300``.
     """
     bounds = ["-inf", *_format_edges(_check_edges(edges)), "inf"]
     intervals = []
@@ -742,15 +744,28 @@ def _format_edges(edges: Iterable[float]) -> list[str]:
     return [_format_number(value) for value in values]
 
 
+# Magnitudes written without an exponent. Outside them positional text runs to
+# hundreds of digits (1e300, 1e-300), so labels switch to scientific notation.
+_POSITIONAL_RANGE = (1e-4, 1e15)
+
+
 def _format_number(value: float, digits: int | None = None) -> str:
+    value = float(value)
+    magnitude = abs(value)
+    if magnitude != 0 and not _POSITIONAL_RANGE[0] <= magnitude < _POSITIONAL_RANGE[1]:
+        if digits is None:
+            return np.format_float_scientific(value, trim="-")
+        text = np.format_float_scientific(value, precision=digits - 1, unique=False, trim="-")
+        # NumPy 2.4 keeps the point of a bare mantissa here ("1.e+300").
+        return text.replace(".e", "e")
     if digits is not None:
         # Never round away digits before the decimal point.
-        whole_digits = len(str(int(abs(value))))
+        whole_digits = len(str(int(magnitude)))
         return np.format_float_positional(
             value, precision=max(digits, whole_digits), fractional=False, trim="-"
         )
     # Shortest text that round-trips, written without an exponent.
-    return np.format_float_positional(float(value), trim="-")
+    return np.format_float_positional(value, trim="-")
 
 
 def _check_edges(edges: Iterable[float]) -> np.ndarray:

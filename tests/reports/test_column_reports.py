@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import openpyxl
@@ -92,3 +93,30 @@ def test_column_reports_render(path):
         else:
             assert {"Information value", "WOE bins"} <= set(workbook.sheetnames)
             assert "Weight of evidence and information value" in html
+
+
+def test_huge_values_get_compact_labels(tmp_path):
+    rng = np.random.default_rng(5)
+    rows = 400
+    period = np.array(PERIODS[:2])[np.arange(rows) % 2]
+    values = rng.uniform(1.0, 9.0, rows) * 1e300
+    target = tmp_path / "huge.parquet"
+    pq.write_table(pa.table({"snapshot_date": pa.array(pd.to_datetime(period)).cast(pa.date32()), "huge": values,
+                             "default_flag": (rng.random(rows) < 0.3).astype(np.int8)}), target)
+
+    for analysis_type, results in (("stability", analyze_stability(target, {"columns": ["huge"]}, None)),
+                                   ("woe", analyze_woe(target, {"columns": ["huge"]}))):
+        labels = [row["label"] for row in results["columns"]["huge"]["bins"]]
+        edges = results["columns"]["huge"]["binning"]["edges"]
+        assert len(labels) == len(set(labels)), analysis_type
+        assert labels[0] == f"(-inf, {np.format_float_scientific(edges[0], precision=5, unique=False)}]"
+        assert max(len(label) for label in labels) < 40, (analysis_type, labels)
+        report = build_report(report_input(analysis_type, results))
+        html = render_html(report).html
+        workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(report)))
+        cells = [str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row]
+        # A cut point near 1e300 written out in full is a run of about 300 digits.
+        assert re.search(r"[1-9]\d{49}", html) is None, analysis_type
+        assert not any(re.search(r"[1-9]\d{49}", cell) for cell in cells), analysis_type
+        assert labels[1] in html, analysis_type
+        assert labels[1] in cells, analysis_type

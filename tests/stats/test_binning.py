@@ -324,3 +324,25 @@ def test_check_counts_returns_floats():
 
 def test_check_binary_target_accepts_booleans_and_floats():
     assert check_binary_target([True, False, 1.0, 0]).tolist() == [1, 0, 1, 0]
+
+
+def test_bin_labels_extreme_magnitudes_compact():
+    labels = bin_labels([-1e-300, 0.0, 1e-300, 0.25, 1e300, 1.0000001e300, 1.7e308], special_values=[1e300, 5e-7])
+
+    assert labels[:8] == (
+        "(-inf, -1e-300]", "(-1e-300, 0]", "(0, 1e-300]", "(1e-300, 0.25]", "(0.25, 1e+300]",
+        "(1e+300, 1.0000001e+300]", "(1.0000001e+300, 1.7e+308]", "(1.7e+308, inf)",
+    )
+    assert labels[8:] == ("Special: 1e+300", "Special: 5e-07", MISSING_LABEL)
+
+
+def test_bin_labels_scientific_rounding_keeps_bins_apart():
+    edges = [1.234561e300, 1.234564e300, 9.87654321e-20]
+
+    labels = bin_labels(sorted(edges))
+
+    # The two large cut points need 7 digits to differ, so every cut point gets 7.
+    assert labels[1] == "(9.876543e-20, 1.234561e+300]"
+    assert labels[2] == "(1.234561e+300, 1.234564e+300]"
+    for label in labels:
+        assert len(label) < 40, label
