@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mmt.ingest.sniff import unreadable
@@ -14,7 +15,7 @@ BATCH_ROWS = 256_000
 
 
 class ParquetSource:
-    """A Parquet upload, with nested columns rejected and dictionary columns decoded."""
+    """A Parquet upload, with nested columns rejected, dictionary columns decoded and NaN read as missing."""
 
     format = "parquet"
     detect_number_format = False
@@ -47,7 +48,13 @@ class ParquetSource:
         return {"format": "parquet", "row_groups": self.file.num_row_groups}
 
     def batches(self) -> Iterator[tuple[list[pa.Array], int]]:
-        """Yield ``(columns, first_row_index)`` with dictionary columns decoded."""
+        """Yield ``(columns, first_row_index)`` with dictionary columns decoded and NaN as null.
+
+        pandas writes a missing float as NaN, and a CSV upload reads the text
+        NaN as a missing value. So NaN is missing in a Parquet upload too, and
+        a PD or default flag of NaN counts as an empty cell, not as an invalid
+        value.
+        """
         offset = 0
         try:
             for batch in self.file.iter_batches(batch_size=BATCH_ROWS):
@@ -55,7 +62,7 @@ class ParquetSource:
                 for column in batch.columns:
                     if pa.types.is_dictionary(column.type):
                         column = column.dictionary_decode()
-                    columns.append(column)
+                    columns.append(_nan_as_null(column))
                 yield columns, offset
                 offset += batch.num_rows
         except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
@@ -67,3 +74,13 @@ class ParquetSource:
     def line_numbers(self, rows: list[int]) -> dict[int, int]:
         """Parquet has no lines, so no row gets one."""
         return {}
+
+
+def _nan_as_null(column: pa.Array) -> pa.Array:
+    """Return a float ``column`` with NaN replaced by null; other columns, and floats without NaN, unchanged."""
+    if not pa.types.is_floating(column.type):
+        return column
+    nan = pc.is_nan(column)
+    if not pc.any(nan).as_py():
+        return column
+    return pc.if_else(nan, pa.scalar(None, column.type), column)
