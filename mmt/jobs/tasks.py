@@ -95,7 +95,7 @@ def _analysis(state: Any, request: dict[str, Any]) -> dict[str, Any]:
     from mmt.services.analyses import run_analysis
 
     with stage(2.0, 98.0):
-        record = run_analysis(state, request["analysis_type"], dict(request.get("payload") or {}))
+        record = run_analysis(state, request["analysis_type"], dict(request.get("payload") or {}), background=True)
     return {"result_id": record.id, "dataset_id": record.dataset_id}
 
 

@@ -94,17 +94,27 @@ def same_content_warning(dataset: Dataset, reference: Dataset) -> str:
     )
 
 
+# Parameters that describe how an analysis ran, not what it read, so they stay out of the input hash.
+RUN_PARAMETERS = frozenset({"async"})
+
+
 def input_sha256(datasets: list[Dataset], parameters: dict[str, Any]) -> str:
-    """Hash the inputs: the Parquet copies' hashes and the parameters."""
+    """Hash the inputs: the Parquet copies' hashes and the parameters other than :data:`RUN_PARAMETERS`."""
     digest = hashlib.sha256()
     for dataset in datasets:
         digest.update(dataset.parquet_sha256.encode())
-    digest.update(repr(sorted(to_jsonable(parameters).items())).encode())
+    inputs = {key: value for key, value in to_jsonable(parameters).items() if key not in RUN_PARAMETERS}
+    digest.update(repr(sorted(inputs.items())).encode())
     return digest.hexdigest()
 
 
-def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> AnalysisResult:
-    """Run ``analysis_type`` on ``payload`` and store the result."""
+def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any], *,
+                 background: bool = False) -> AnalysisResult:
+    """Run ``analysis_type`` on ``payload`` and store the result.
+
+    ``background`` is stored as the ``async`` parameter, since the request's
+    own ``async`` option is left out when the size of the data decides.
+    """
     from mmt.analyses import registry  # noqa: F401  (registers the handlers)
 
     handler = HANDLERS.get(analysis_type)
@@ -116,7 +126,7 @@ def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any]) -> Ana
         )
     started = time.perf_counter()
     try:
-        return _run_and_store(state, analysis_type, handler, payload, started)
+        return _run_and_store(state, analysis_type, handler, payload, started, background)
     except (MMTError, pydantic.ValidationError):
         raise
     except Exception as error:
@@ -140,14 +150,18 @@ def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], error: Except
 
 
 def _run_and_store(state: Any, analysis_type: str, handler: Handler, payload: dict[str, Any],
-                   started: float) -> AnalysisResult:
+                   started: float, background: bool) -> AnalysisResult:
     with state.database.session() as session:
         thresholds = current_thresholds(session)
         run = handler(state, session, payload, thresholds)
         results = to_jsonable(run.results)
+        # Handlers copy the request model's "async" default (false) into the parameters they return.
+        result_parameters = results.get("parameters") if isinstance(results, dict) else None
+        if isinstance(result_parameters, dict) and "async" in result_parameters:
+            result_parameters["async"] = background
         statuses = results.get("summary_statuses", []) if isinstance(results, dict) else []
         warnings = results.get("warnings", []) if isinstance(results, dict) else []
-        parameters = to_jsonable(run.parameters)
+        parameters = {**to_jsonable(run.parameters), "async": background}
         datasets = list(run.datasets) + ([run.reference] if run.reference is not None else [])
         duration_ms = (time.perf_counter() - started) * 1000
         record = AnalysisResult(

@@ -178,3 +178,37 @@ def test_pd_analysis_reports_rising_progress(client, upload, app):
         run_analysis(app.extensions["mmt"], "pd", {"dataset_id": dataset_id})
     percents = [percent for percent, _ in seen]
     assert len(percents) >= 8 and percents == sorted(percents) and percents[-1] >= 95
+
+
+def test_stored_parameters_record_how_analysis_ran(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, async_row_threshold=500)
+    try:
+        client = app.test_client()
+        dataset_id = upload_file(client, "lgd", "lgd_synthetic.csv").get_json()["dataset_id"]
+        by_size = client.post("/api/analyze/lgd", json={"dataset_id": dataset_id})
+        requested = client.post("/api/analyze/lgd", json={"dataset_id": dataset_id, "async": True})
+        synchronous = client.post("/api/analyze/lgd", json={"dataset_id": dataset_id, "async": False})
+
+        assert by_size.status_code == 202, by_size.get_json()
+        assert requested.status_code == 202, requested.get_json()
+        assert synchronous.status_code == 200, synchronous.get_json()
+        stored = {}
+        for name, accepted in (("by_size", by_size), ("requested", requested)):
+            job = follow(client, accepted.get_json()["status_url"])
+            assert job["state"] == "completed", job
+            stored[name] = client.get(job["result_url"]).get_json()["analysis_result"]
+        stored["synchronous"] = client.get(
+            f"/api/analyses/{synchronous.get_json()['analysis_result_id']}").get_json()["analysis_result"]
+        assert stored["by_size"]["parameters"]["async"] is True
+        assert stored["requested"]["parameters"]["async"] is True
+        assert stored["synchronous"]["parameters"]["async"] is False
+        job = follow(client, client.post("/api/analyze/stability", json={"dataset_id": dataset_id,
+                                                                          "columns": ["lgd_predicted"]}
+                                         ).get_json()["status_url"])
+        stability = client.get(job["result_url"]).get_json()["analysis_result"]
+        assert stability["parameters"]["async"] is True
+        assert stability["result_data"]["parameters"]["async"] is True
+        # How an analysis ran is no input, so the fingerprint of the same inputs stays the same.
+        assert stored["by_size"]["input_sha256"] == stored["synchronous"]["input_sha256"]
+    finally:
+        close(app)
