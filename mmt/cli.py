@@ -282,7 +282,11 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
     """Load the bundled sample data, run every analysis and serve the API.
 
     Sample files already stored (same SHA-256 and type) are not uploaded again,
-    so a second run reuses the data of the first and only adds new results.
+    and an analysis whose result the demo stored before (ids kept in
+    :data:`DEMO_RESULTS_FILE` in the instance folder) is not run again while
+    that result exists and was computed under the current thresholds by this
+    MMT version. A second run therefore stores nothing new unless thresholds
+    or the software changed.
     """
     from mmt import create_app
     from mmt.storage.models import Dataset
@@ -326,12 +330,28 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
                 continue
             options["reference_dataset_id"] = ids[reference]
         runs.append((analysis_type, ids[relative], relative, options))
+    results_file = settings.instance_dir / DEMO_RESULTS_FILE
+    try:
+        recorded = json.loads(results_file.read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    if not isinstance(recorded, dict):
+        recorded = {}
     for analysis_type, dataset_id, relative, options in runs:
+        key = _demo_key(analysis_type, relative, options)
+        with app.extensions["mmt"].database.session() as session:
+            reused = _reusable_result_id(session, recorded.get(key), analysis_type, dataset_id)
+        if reused is not None:
+            click.echo(f"{analysis_type} analysis of {relative} is already stored as result {reused}")
+            continue
         response = client.post(f"/api/analyze/{analysis_type}", json={"dataset_id": dataset_id, **options})
         body = response.get_json(silent=True) or {}
         if response.status_code != 200:
             click.echo(f"{analysis_type} analysis of {relative} failed ({response.status_code}): {body.get('error')}", err=True)
             continue
+        recorded[key] = body["analysis_result_id"]
+        results_file.parent.mkdir(parents=True, exist_ok=True)
+        results_file.write_text(json.dumps(recorded, indent=1, sort_keys=True))
         statuses = body["results"].get("summary_statuses", [])
         red = sum(1 for entry in statuses if entry.get("status") == "red")
         amber = sum(1 for entry in statuses if entry.get("status") == "amber")
@@ -342,6 +362,35 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
     click.echo(f"dashboard: {base}/   summary: {base}/api/summary   results: {base}/api/analyses   API: {base}/api/openapi.json")
     if serve_after:
         app.run(host=host, port=port, threaded=True)
+
+
+#: File in the instance folder that maps each demo analysis to the id of the result it stored.
+DEMO_RESULTS_FILE = "demo_results.json"
+
+
+def _demo_key(analysis_type: str, relative: str, options: dict[str, Any]) -> str:
+    return f"{analysis_type} {relative} {json.dumps(options, sort_keys=True)}"
+
+
+def _reusable_result_id(session: Any, recorded: int | None, analysis_type: str, dataset_id: int) -> int | None:
+    """Return ``recorded`` when that stored result is still the demo's analysis under the current thresholds.
+
+    The result must still exist with the same type and dataset. It must also
+    have been computed under the current thresholds by this MMT version,
+    because otherwise its statuses could differ from a new run.
+    """
+    from mmt import __version__
+    from mmt.services.thresholds import current_thresholds
+    from mmt.storage.models import AnalysisResult
+
+    if recorded is None:
+        return None
+    record = session.get(AnalysisResult, recorded)
+    if record is None or record.analysis_type != analysis_type or record.dataset_id != dataset_id:
+        return None
+    if record.software_version != __version__ or record.thresholds != current_thresholds(session):
+        return None
+    return record.id
 
 
 def _check_port_free(host: str, port: int) -> None:
