@@ -462,13 +462,35 @@ def decile_data(predicted: np.ndarray, realised: np.ndarray) -> dict[str, Any]:
         {"actual_decile": f"D{index + 1}", "values": list(percent), "counts": list(counts)}
         for index, (percent, counts) in enumerate(zip(table.percent, table.counts))
     ]
-    return {
+    counts = np.asarray(table.counts)
+    empty_predicted = [f"D{index + 1}" for index in np.flatnonzero(counts.sum(axis=0) == 0)]
+    empty_realised = [f"D{index + 1}" for index in np.flatnonzero(counts.sum(axis=1) == 0)]
+    data = {
         "data": rows,
         "total_count": table.total_count,
         "rows": "realised decile",
         "columns": "predicted decile",
         "unit": "percent of facilities",
+        "empty_predicted_deciles": empty_predicted,
+        "empty_realised_deciles": empty_realised,
     }
+    if empty_predicted or empty_realised:
+        data["note"] = _empty_deciles_note(empty_predicted, empty_realised)
+    return data
+
+
+def _empty_deciles_note(empty_predicted: list[str], empty_realised: list[str]) -> str:
+    """Explain why some deciles of the grid hold no facility."""
+    parts = []
+    if empty_predicted:
+        parts.append(f"predicted deciles {', '.join(empty_predicted)}")
+    if empty_realised:
+        parts.append(f"realised deciles {', '.join(empty_realised)}")
+    return (
+        f"The {' and the '.join(parts)} hold no facility. Tied values share one decile, as pandas.qcut assigns "
+        "them, so a value that many facilities share (such as an LGD of 0 or 1) fills its decile and leaves "
+        "the next ones empty."
+    )
 
 
 def summary_statuses(tests: dict[str, Any], entries: list[tuple[str, str]]) -> list[dict[str, Any]]:

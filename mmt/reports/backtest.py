@@ -246,7 +246,8 @@ def _decile_tables(results: dict[str, Any], sheet: str, key: str) -> tuple[Table
     body = [[row.get("actual_decile")] + list(row.get("values") or []) + [None] * (width - len(row.get("values") or []))
             for row in rows]
     return (make_table(sheet, f"{sheet.split()[0]}: percent of facilities by realised (rows) and predicted (columns) decile",
-                       columns, body, note=f"{deciles.get('total_count')} facilities."),)
+                       columns, body, note=" ".join(filter(None, (f"{deciles.get('total_count')} facilities.",
+                                                                  deciles.get("note"))))),)
 
 
 def _metrics_table(sheet: str, title: str, metrics: dict[str, Any]) -> Table:
