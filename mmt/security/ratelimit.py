@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -36,6 +36,17 @@ def install_rate_limit(app: Flask, settings: Any) -> Limiter | None:
     if limit.lower() in DISABLED:
         return None
     deployment = hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
+
+    # Registered before the limiter's own hook, so it runs after the limiter has added its headers
+    # (Flask runs after_request functions in reverse order).
+    @app.after_request
+    def _drop_retry_after_unless_limited(response: Response) -> Response:
+        # With headers_enabled, Flask-Limiter 4 sends Retry-After with every response, and on a success
+        # it reads as a request to wait.
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         get_remote_address,
         app=app,

@@ -326,8 +326,12 @@ def test_rate_limit_gives_429(database_url, tmp_path):
     application = make_app(database_url, tmp_path, rate_limit="3 per minute")
     try:
         client = application.test_client()
-        statuses = [client.get("/api/summary").status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
+        responses = [client.get("/api/summary") for _ in range(4)]
+        assert [response.status_code for response in responses] == [200, 200, 200, 429]
+        # Successes carry the limit and the remaining count, but no request to wait.
+        assert responses[0].headers["X-RateLimit-Remaining"] == "2"
+        assert "Retry-After" not in responses[0].headers
+        assert "Retry-After" in responses[3].headers
         limited = client.get("/api/summary")
         body = assert_refused(limited, 429, "rate_limited")
         assert "3 per 1 minute" in body["error"]
