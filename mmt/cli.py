@@ -340,7 +340,7 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
     for analysis_type, dataset_id, relative, options in runs:
         key = _demo_key(analysis_type, relative, options)
         with app.extensions["mmt"].database.session() as session:
-            reused = _reusable_result_id(session, recorded.get(key), analysis_type, dataset_id)
+            reused = _reusable_result_id(session, recorded.get(key), analysis_type, dataset_id, options)
         if reused is not None:
             click.echo(f"{analysis_type} analysis of {relative} is already stored as result {reused}")
             continue
@@ -350,8 +350,7 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
             click.echo(f"{analysis_type} analysis of {relative} failed ({response.status_code}): {body.get('error')}", err=True)
             continue
         recorded[key] = body["analysis_result_id"]
-        results_file.parent.mkdir(parents=True, exist_ok=True)
-        results_file.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+        _write_demo_results(results_file, recorded)
         statuses = body["results"].get("summary_statuses", [])
         red = sum(1 for entry in statuses if entry.get("status") == "red")
         amber = sum(1 for entry in statuses if entry.get("status") == "amber")
@@ -372,25 +371,55 @@ def _demo_key(analysis_type: str, relative: str, options: dict[str, Any]) -> str
     return f"{analysis_type} {relative} {json.dumps(options, sort_keys=True)}"
 
 
-def _reusable_result_id(session: Any, recorded: int | None, analysis_type: str, dataset_id: int) -> int | None:
+#: Largest id of an integer primary key on PostgreSQL. A larger number in the hand-editable results
+#: file would make the database raise instead of finding nothing.
+_MAX_RESULT_ID = 2**31 - 1
+
+
+def _reusable_result_id(
+    session: Any, recorded: Any, analysis_type: str, dataset_id: int, options: dict[str, Any]
+) -> int | None:
     """Return ``recorded`` when that stored result is still the demo's analysis under the current thresholds.
 
-    The result must still exist with the same type and dataset. It must also
-    have been computed under the current thresholds by this MMT version,
-    because otherwise its statuses could differ from a new run.
+    ``recorded`` comes from a file that may have been edited by hand, so
+    anything but a positive integer id is ignored. The result must still
+    exist with the same type, dataset and demo options, and every dataset
+    it read (a reference included) must still exist, because a new run would
+    pick another reference. It must also have been computed under the
+    current thresholds by this MMT version, because otherwise its statuses
+    could differ from a new run.
     """
+    import sqlalchemy as sa
+
     from mmt import __version__
     from mmt.services.thresholds import current_thresholds
-    from mmt.storage.models import AnalysisResult
+    from mmt.storage.models import AnalysisResult, Dataset
 
-    if recorded is None:
+    if isinstance(recorded, bool) or not isinstance(recorded, int) or not 0 < recorded <= _MAX_RESULT_ID:
         return None
     record = session.get(AnalysisResult, recorded)
     if record is None or record.analysis_type != analysis_type or record.dataset_id != dataset_id:
         return None
+    # NOTE: only the options the demo sets are compared, so a result of the same analysis run with
+    # another option (say n_bins) under a recorded id is still reused.
+    parameters = record.parameters or {}
+    if any(name not in parameters or parameters[name] != value for name, value in options.items()):
+        return None
+    used = {int(used_id) for used_id in record.dataset_ids or [dataset_id]}
+    existing = set(session.scalars(sa.select(Dataset.id).where(Dataset.id.in_(used))))
+    if existing != used:
+        return None
     if record.software_version != __version__ or record.thresholds != current_thresholds(session):
         return None
     return record.id
+
+
+def _write_demo_results(results_file: Path, recorded: dict[str, Any]) -> None:
+    """Replace the results file in one step, so an interrupted demo leaves the previous file readable."""
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = results_file.with_name(results_file.name + ".partial")
+    partial.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+    os.replace(partial, results_file)
 
 
 def _check_port_free(host: str, port: int) -> None:
