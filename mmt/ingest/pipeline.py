@@ -284,17 +284,20 @@ class _BatchSink:
         self.quality_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmt-ingest-quality")
         self.pending: list[Future] = []
 
-    def submit(self, outputs: list[pa.Array]) -> None:
-        """Queue one converted batch after the previous one is written."""
+    def submit(self, outputs: list[pa.Array], offset: int) -> None:
+        """Queue one converted batch, whose first row is row ``offset`` (0-based), after the previous one is written."""
         self.wait()
-        self.pending = [self.thread.submit(self._write, outputs), self.quality_thread.submit(self._measure, outputs)]
+        self.pending = [
+            self.thread.submit(self._write, outputs),
+            self.quality_thread.submit(self._measure, outputs, offset),
+        ]
 
     def _write(self, outputs: list[pa.Array]) -> None:
         self.writer.write_batch(pa.RecordBatch.from_arrays(outputs, schema=self.plan.schema))
 
-    def _measure(self, outputs: list[pa.Array]) -> None:
+    def _measure(self, outputs: list[pa.Array], offset: int) -> None:
         for quality, array in zip(self.plan.qualities, outputs):
-            quality.update(array)
+            quality.update(array, offset)
 
     def wait(self) -> None:
         """Block until the queued batch is written and measured, raising the first error if any."""
@@ -457,7 +460,7 @@ class _Run:
                     _note_line_breaks(plan.schema, outputs, offset, line_breaks)
                 if self.problems or getattr(source, "invalid_rows", 0) or unnamed_values:
                     continue
-                sink.submit(outputs)
+                sink.submit(outputs, offset)
         finally:
             workers.shutdown(wait=True, cancel_futures=True)
             if sink is not None:

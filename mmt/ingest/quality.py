@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,8 +38,8 @@ class ColumnQuality:
         self.present = 0
         self.distinct: set | None = set()
 
-    def update(self, array: pa.Array) -> None:
-        """Add one batch of the column."""
+    def update(self, array: pa.Array, first_row: int = 0) -> None:
+        """Add one batch of the column, whose first value is row ``first_row`` (0-based) of the file."""
         self.count += len(array)
         self.missing += array.null_count
         numeric = _is_numeric(self.type)
@@ -52,15 +53,8 @@ class ColumnQuality:
                 # Arrow has no min_max kernel for half floats. Every half-float value is exact in float32.
                 array = pc.cast(array, pa.float32())
             bounds = pc.min_max(array)
-            try:
-                low, high = bounds["min"].as_py(), bounds["max"].as_py()
-            except (OverflowError, ValueError):
-                # Python dates stop at year 9999; such values are damage, not data.
-                raise ValidationError(
-                    f"Column {self.source or self.name} has dates outside the years 1 to 9999. Check the file.",
-                    code="invalid_date",
-                    details={"column": self.source or self.name},
-                ) from None
+            low = self._python_bound(array, bounds["min"], first_row)
+            high = self._python_bound(array, bounds["max"], first_row)
             if pa.types.is_decimal(self.type):
                 # JSON has no decimal type, so the bounds become doubles (about 15 significant digits).
                 low, high = float(low), float(high)
@@ -81,6 +75,22 @@ class ColumnQuality:
                 if len(self.distinct) > DISTINCT_CAP:
                     self.distinct = None
                     break
+
+    def _python_bound(self, array: pa.Array, bound: pa.Scalar, first_row: int) -> Any:
+        """Return ``bound`` as a Python value, or raise ``invalid_date`` naming its row when Python has no such date."""
+        try:
+            return bound.as_py()
+        except (OverflowError, ValueError):
+            # Python dates stop at year 9999; such values are damage, not data.
+            column = self.source or self.name
+            row = first_row + pc.index(array, bound).as_py() + 1
+            stored = _stored_form(bound)
+            raise ValidationError(
+                f"Column {column} has a date outside the years 1 to 9999 in row {row} ({stored}). "
+                "Correct the value or leave the cell empty, then upload the file again.",
+                code="invalid_date",
+                details={"column": column, "rows": [row], "values": [stored]},
+            ) from None
 
     def _add_to_mean(self, array: pa.Array) -> None:
         # A safe cast rejects integers beyond 2**53. Rounded to the nearest double, they still give a fair mean.
@@ -134,6 +144,25 @@ def _has_countable_levels(arrow_type: pa.DataType) -> bool:
         or pa.types.is_binary_view(arrow_type)
         or pa.types.is_fixed_size_binary(arrow_type)
     )
+
+
+_TIME_UNITS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def _stored_form(bound: pa.Scalar) -> str:
+    """Describe a date or timestamp that Python cannot hold as a count of units from 1970-01-01."""
+    if pa.types.is_date32(bound.type):
+        unit, integer = "days", pa.int32()
+    elif pa.types.is_date64(bound.type):
+        unit, integer = "milliseconds", pa.int64()
+    elif pa.types.is_timestamp(bound.type):
+        unit, integer = _TIME_UNITS.get(bound.type.unit, bound.type.unit), pa.int64()
+    else:
+        return str(bound)
+    count = bound.cast(integer).as_py()
+    if count < 0:
+        return f"{-count} {unit} before 1970-01-01"
+    return f"{count} {unit} after 1970-01-01"
 
 
 def _is_nan(value) -> bool:
