@@ -15,6 +15,7 @@ from mmt.analyses.pd import PDInputs
 from mmt.api.schemas import PDAnalyzeRequest
 from mmt.engine.base import Engine, Selection
 from mmt.errors import MMTError, ValidationError
+from mmt.services.analyses import same_content, same_content_warning
 from mmt.services.datasets import get_dataset, parquet_path
 from mmt.stats.master_scale import normalise_grade, resolve_grade_order
 from mmt.storage.models import Dataset
@@ -230,6 +231,12 @@ def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDA
         else:
             description = {"source": None, "reason": automatic_reason}
 
+    if reference_dataset is not None and same_content(dataset, reference_dataset):
+        automatic_warnings.append({
+            "code": "same_content",
+            "message": same_content_warning(dataset, reference_dataset),
+            "details": {"dataset_id": dataset.id, "reference_dataset_id": reference_dataset.id},
+        })
     if reference_dataset is not None:
         reference_path = parquet_path(state, reference_dataset)
         reference_columns = set(_schema(reference_path).names)
