@@ -126,14 +126,15 @@ class SQLEngine(ABC):
     def _count_if(self, condition: str) -> str:
         return f"CAST(sum(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)"
 
+    def truncated(self, expression: str) -> str:
+        """SQL of ``expression`` (a double) truncated towards zero, as a double."""
+        # Towards zero, so that removing it from the value is exact for negative values too.
+        return f"(CASE WHEN {expression} >= 0 THEN floor({expression}) ELSE ceil({expression}) END)"
+
     def _limb_sums(self, value: str, prefix: str) -> list[str]:
         """Sums of the three integer limbs of ``value`` (see :mod:`mmt.engine.exact`)."""
         scale = double_literal(2.0**62)
-
-        def truncated(expression: str) -> str:
-            # Towards zero, so that removing it from the value is exact for negative values too.
-            return f"(CASE WHEN {expression} >= 0 THEN floor({expression}) ELSE ceil({expression}) END)"
-
+        truncated = self.truncated
         scaled = f"(({value} - {truncated(value)}) * {scale})"
         low = f"(({scaled} - {truncated(scaled)}) * {scale})"
         limb = self.limb_type
