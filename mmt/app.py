@@ -18,6 +18,7 @@ from mmt.api.errors import register_error_handlers
 from mmt.api.json_provider import StrictJSONProvider
 from mmt.config import Settings, load_settings
 from mmt.engine.sorted_cache import SHARED
+from mmt.engine.sorted_store import STORE
 from mmt.logs import configure_logging
 from mmt.security import init_security
 from mmt.storage.db import Database, upgrade_database
@@ -60,6 +61,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     database = Database(settings.database_url)
     upgrade_database(database.engine, Path(settings.data_dir) / ".migrate.lock")
     files = FileStore(Path(settings.data_dir))
+    # Sorted columns of the datasets under this folder are written beside their Parquet copies.
+    STORE.root = files.datasets_dir if settings.sorted_store else None
     state = AppState(settings=settings, database=database, files=files)
     app.extensions["mmt"] = state
 

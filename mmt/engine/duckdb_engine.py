@@ -26,6 +26,7 @@ from mmt.engine.base import Aggregates, Grouping, Profile, Selection
 from mmt.engine.columns import SortedColumn, build_many
 from mmt.engine.exact import quantile_ranks
 from mmt.engine.sorted_cache import SHARED, file_identity
+from mmt.engine.sorted_store import STORE
 from mmt.engine.sql import SQLEngine, counts_per_score, double_literal, interpolate_quantiles
 
 _LOCAL = threading.local()
@@ -111,6 +112,10 @@ class DuckDBEngine(SQLEngine):
                 found[column] = cache[key]
                 continue
             shared = SHARED.get((identity, selection, column, flag)) if identity is not None else None
+            if shared is None and identity is not None:
+                shared = STORE.load(identity, selection, column, flag)
+                if shared is not None:
+                    SHARED.put((identity, selection, column, flag), shared)
             if shared is not None:
                 found[column] = shared
                 if cache is not None:
@@ -127,6 +132,7 @@ class DuckDBEngine(SQLEngine):
                     found[column] = sorted_column
                     if identity is not None:
                         SHARED.put((identity, selection, column, flag), sorted_column)
+                        STORE.save(identity, selection, column, flag, sorted_column)
                     if cache is not None:
                         cache[(selection, column)] = sorted_column
                         _trim(cache)
