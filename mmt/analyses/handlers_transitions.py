@@ -11,7 +11,7 @@ from mmt.analyses.frames import read_frame
 from mmt.analyses.transitions import TransitionOptions, analyze_rating_transitions
 from mmt.api.schemas import AnalyzeBase
 from mmt.errors import ValidationError
-from mmt.services.analyses import AnalysisRun, register, resolve_dataset
+from mmt.services.analyses import AnalysisRun, register, resolve_dataset, same_content, same_content_warning
 from mmt.services.datasets import latest_dataset
 
 
@@ -43,6 +43,14 @@ def handle_rating_transition(state: Any, session, payload: dict[str, Any], thres
         if request.reference_dataset_id is not None:
             reference = resolve_dataset(session, request.reference_dataset_id, ("ratings", "pd", "pd_baseline"),
                                         label="rating transition")
+            if reference.id == dataset.id:
+                raise ValidationError(
+                    f"reference_dataset_id names dataset {dataset.id} itself, so every obligor would keep its rating. "
+                    "Leave reference_dataset_id out to use the snapshots of a rating history, or name the extract "
+                    "of the previous period.",
+                    code="reference_equals_current",
+                    details={"dataset_id": dataset.id, "reference_dataset_id": reference.id},
+                )
             frame = _stack_snapshots(read_frame(state, reference), reference, frame, dataset)
         missing = [column for column in REQUIRED if column not in frame.columns]
         if missing:
@@ -53,6 +61,8 @@ def handle_rating_transition(state: Any, session, payload: dict[str, Any], thres
             )
         datasets.append(dataset)
     results = analyze_rating_transitions(frame, options, thresholds)
+    if reference is not None and same_content(datasets[0], reference):
+        results.setdefault("warnings", []).append(same_content_warning(datasets[0], reference))
     parameters = request.model_dump(by_alias=True, exclude_none=True, exclude={"previous_ratings", "current_ratings"})
     if datasets:
         parameters["dataset_id"] = datasets[0].id

@@ -88,3 +88,25 @@ def test_transitions_default_to_the_latest_rating_history(client, upload):
     upload("pd", "pd_germancredit.csv")
     results = client.post("/api/analyze/rating_transition", json={}).get_json()["results"]
     assert results["dataset"]["id"] == history
+
+
+def test_transitions_reject_dataset_as_own_reference(client, upload):
+    current = upload("pd", "mmt_original/Data_PD_Model.csv").get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition", json={"dataset_id": current, "reference_dataset_id": current})
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["code"] == "reference_equals_current"
+    assert body["details"] == {"dataset_id": current, "reference_dataset_id": current}
+
+
+def test_transitions_warn_when_extracts_are_equal(client, upload):
+    previous = upload("pd_baseline", "mmt_original/Data_PD_Model.csv").get_json()["dataset_id"]
+    current = upload("pd", "mmt_original/Data_PD_Model.csv").get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition", json={"dataset_id": current, "reference_dataset_id": previous})
+    assert response.status_code == 200, response.get_json()
+    results = response.get_json()["results"]
+    same = [warning for warning in results["warnings"] if "has the same content" in warning]
+    assert len(same) == 1
+    assert same[0].startswith(f"Reference dataset {previous} has the same content as dataset {current}")
+    counts = np.asarray(results["pooled"]["matrix"]["counts"])
+    assert counts.sum() == np.trace(counts[:, : len(results["pooled"]["matrix"]["rows"])])
