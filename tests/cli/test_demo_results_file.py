@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 import mmt.cli
 from mmt.cli import DEMO_RESULTS_FILE, main
+from tests.conftest import DATA
 
 BASELINE = "mmt_original/Data_PD_Model_pvs_qtr.csv"
 CURRENT = "mmt_original/Data_PD_Model.csv"
@@ -56,15 +57,25 @@ def test_demo_ignores_invalid_recorded_id(demo_instance, bad_id):
     assert all(isinstance(value, int) and value > 0 for value in rewritten.values())
 
 
-def test_demo_ignores_result_of_other_options(demo_instance, client):
+def test_demo_ignores_result_of_other_options(demo_instance, client, tmp_path):
     run_demo()
     path = results_file(demo_instance)
     recorded = json.loads(path.read_text())
     [transition_key] = [key for key in recorded if key.startswith("rating_transition ")]
     datasets = client.get("/api/datasets").get_json()["datasets"]
     [current] = [row["id"] for row in datasets if row["model_type"] == "pd"]
-    # Same type and dataset as the demo's analysis, but another reference dataset.
-    response = client.post("/api/analyze/rating_transition", json={"dataset_id": current, "reference_dataset_id": current})
+    # Same type and dataset as the demo's analysis, but another reference dataset: the baseline without
+    # its last row, so that its SHA-256 differs and the demo keeps its own baseline.
+    other = tmp_path / "other_baseline.csv"
+    lines = (DATA / BASELINE).read_text().splitlines()
+    other.write_text("\n".join(lines[:-1]) + "\n")
+    with open(other, "rb") as handle:
+        uploaded = client.post("/api/upload/pd_baseline", data={"file": (handle, other.name)},
+                               content_type="multipart/form-data")
+    assert uploaded.status_code == 200, uploaded.get_json()
+    other_reference = uploaded.get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition",
+                           json={"dataset_id": current, "reference_dataset_id": other_reference})
     assert response.status_code == 200, response.get_json()
     recorded[transition_key] = response.get_json()["analysis_result_id"]
     path.write_text(json.dumps(recorded))
