@@ -258,7 +258,8 @@ def _print_statuses(body: dict) -> None:
 
 @main.command()
 @click.argument("result_id", type=int)
-@click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default="html")
+@click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default="html",
+              help="html: one self-contained page with charts; xlsx: one sheet per table (default html).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def report(result_id: int, report_format: str, output: Path) -> None:
     """Write the HTML or Excel report of a stored analysis result."""
@@ -283,7 +284,7 @@ def demo(data_dir: Path | None, serve_after: bool, host: str | None, port: int |
 
     Sample files already stored (same SHA-256 and type) are not uploaded again,
     and an analysis whose result the demo stored before (ids kept in
-    :data:`DEMO_RESULTS_FILE` in the instance folder) is not run again while
+    demo_results.json in the instance folder) is not run again while
     that result exists and was computed under the current thresholds by this
     MMT version. A second run therefore stores nothing new unless thresholds
     or the software changed.

@@ -31,9 +31,10 @@ def grouped_warnings(code: str, subject: str, messages: list[str] | tuple[str, .
     messages = list(messages)
     if len(messages) <= limit:
         return [{"code": code, "message": f"{subject}: {message}", "details": dict(details)} for message in messages]
-    shown = "; ".join(messages[:limit])
+    # The messages are sentences, so they are joined as sentences, without a doubled full stop.
+    shown = " ".join(message if message.endswith(".") else f"{message}." for message in messages[:limit])
     return [{
         "code": code,
-        "message": f"{subject}: {len(messages)} bins flagged, for example: {shown}.",
+        "message": f"{subject}: {len(messages)} bins flagged, for example: {shown}",
         "details": {**details, "count": len(messages), "messages": messages[:100]},
     }]

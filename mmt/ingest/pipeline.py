@@ -15,6 +15,7 @@ and moved into place only when the whole file passed, so an error leaves
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -411,9 +412,11 @@ class _Run:
         else:
             what = "column for any of the roles " + " or ".join(group)
         accepted_text = "; ".join(f"{role}: {', '.join(aliases)}" for role, aliases in accepted.items())
+        example = json.dumps({group[0]: "<name of your column>"})
         raise ValidationError(
             f"The file has no {what}. Accepted column names ({accepted_text}). "
-            f"Columns found: {', '.join(found)}. Rename the column or map it in the column mapping.",
+            f"Columns found: {', '.join(found)}. Rename the column, or map it with the upload's form field columns "
+            f"(mmt upload --columns), e.g. columns={example}.",
             code="missing_column",
             details={
                 "role": group[0] if len(group) == 1 else list(group),
