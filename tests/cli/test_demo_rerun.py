@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-import mmt.cli
-from mmt.cli import DEMO_RESULTS_FILE, main
+from mmt.cli import DEMO_RESULTS_FILE
+from tests.cli.conftest import run_demo
 
 
 @pytest.fixture
-def demo_instance(app, monkeypatch):
-    """Point the CLI at the test's database and trim the demo to one PD and one LGD file."""
-    settings = app.extensions["mmt"].settings
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MMT_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("MMT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setattr(mmt.cli, "SAMPLE_UPLOADS", (("pd", "pd_germancredit.csv"), ("lgd", "lgd_synthetic.csv")))
-    monkeypatch.setattr(mmt.cli, "EXTRA_ANALYSES", (("woe", "pd_germancredit.csv", {}),))
-    return settings
-
-
-def run_demo() -> str:
-    outcome = CliRunner().invoke(main, ["demo", "--no-serve"])
-    assert outcome.exit_code == 0, outcome.output
-    return outcome.output
+def demo_instance(trimmed_demo):
+    """Trim the demo to one PD and one LGD file."""
+    uploads = (("pd", "pd_germancredit.csv"), ("lgd", "lgd_synthetic.csv"))
+    return trimmed_demo(uploads, (("woe", "pd_germancredit.csv", {}),))
 
 
 def stored_result_ids(client) -> list[int]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-import mmt.cli
-from mmt.cli import DEMO_RESULTS_FILE, main
+from mmt.cli import DEMO_RESULTS_FILE
+from tests.cli.conftest import run_demo
 from tests.conftest import DATA
 
 BASELINE = "mmt_original/Data_PD_Model_pvs_qtr.csv"
@@ -16,21 +15,10 @@ CURRENT = "mmt_original/Data_PD_Model.csv"
 
 
 @pytest.fixture
-def demo_instance(app, monkeypatch):
-    """Point the CLI at the test's database and trim the demo to a PD file and its baseline."""
-    settings = app.extensions["mmt"].settings
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MMT_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("MMT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setattr(mmt.cli, "SAMPLE_UPLOADS", (("pd_baseline", BASELINE), ("pd", CURRENT)))
-    monkeypatch.setattr(mmt.cli, "EXTRA_ANALYSES", (("rating_transition", CURRENT, {"reference": BASELINE}),))
-    return settings
-
-
-def run_demo() -> str:
-    outcome = CliRunner().invoke(main, ["demo", "--no-serve"])
-    assert outcome.exit_code == 0, outcome.output
-    return outcome.output
+def demo_instance(trimmed_demo):
+    """Trim the demo to a PD file and its baseline."""
+    uploads = (("pd_baseline", BASELINE), ("pd", CURRENT))
+    return trimmed_demo(uploads, (("rating_transition", CURRENT, {"reference": BASELINE}),))
 
 
 def results_file(settings):
