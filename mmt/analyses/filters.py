@@ -61,9 +61,25 @@ class MonitoringFilters(pydantic.BaseModel):
     # Unknown keys (the front end's ``request_id``, the API's ``dataset_id``) are ignored.
     model_config = pydantic.ConfigDict(extra="ignore")
 
-    quarter: FilterValue = None
-    portfolio: FilterValue = None
-    modelName: FilterValue = None  # noqa: N815 - the original front end's key
+    quarter: FilterValue = pydantic.Field(
+        default=None,
+        description="Keep only the rows of these quarters, such as 2023Q4 (2023-Q4 and Q4 2023 are read the same): "
+        "one value, a comma-separated string or a list. A row's quarter is its period label, else the quarter of "
+        "its period date. Applies to the current rows only, not to reference_period or the reference dataset. "
+        "Default: every quarter.",
+    )
+    portfolio: FilterValue = pydantic.Field(
+        default=None,
+        description="Keep only the rows whose value in the column segment (whatever segment_column names) is one "
+        "of these: one value, a comma-separated string or a list, matched case-insensitively. Applies to the "
+        "reference rows too. Default: every portfolio.",
+    )
+    modelName: FilterValue = pydantic.Field(  # noqa: N815 - the original front end's key
+        default=None,
+        description="Keep only the rows whose model_name column has one of these values: one value, a "
+        "comma-separated string or a list, matched case-insensitively. Applies to the reference rows too. "
+        "Default: every model.",
+    )
 
     def selected(self) -> dict[str, list[str]]:
         """Return the non-empty filters as lists of values, keyed by request name."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, StrictInt
 
 from mmt.analyses.ead import EADOptions, analyze_ead
 from mmt.analyses.frames import read_frame
@@ -20,11 +20,23 @@ class LGDAnalyzeRequest(AnalyzeBase, LGDOptions):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="LGD dataset of the initial validation. Its gAUC on the rows of the portfolio and modelName "
+        "filters is the reference of the gAUC test, unless reference_gauc is given.",
+    )
+
 
 class EADAnalyzeRequest(AnalyzeBase, EADOptions):
     """Options of the EAD/CCF analysis: filters by quarter, portfolio and model name."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="EAD dataset of the initial validation. Its CCF gAUC on the rows of the portfolio and modelName "
+        "filters is the reference of the CCF gAUC test, unless reference_gauc is given.",
+    )
 
 
 def _reference(state: Any, session, request: AnalyzeBase, model_type: str):

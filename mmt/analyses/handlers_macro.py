@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, StrictInt
 
 from mmt.analyses.frames import read_frame
 from mmt.analyses.macro import MacroOptions, analyze_macro
@@ -16,6 +16,12 @@ class MacroAnalyzeRequest(AnalyzeBase, MacroOptions):
     """Options of the macro analysis: target, regressors, test settings, split."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="Not used: the macro analysis compares the model with its own development and out-of-time "
+        "samples. A given id is only stored with the parameters.",
+    )
 
 
 @register("macro", ("macro",), MacroAnalyzeRequest)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, StrictInt
 
 from mmt.analyses.stability import StabilityOptions, analyze_stability
 from mmt.analyses.woe import WOEOptions, analyze_woe
@@ -26,11 +26,25 @@ class StabilityAnalyzeRequest(AnalyzeBase, StabilityOptions):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="Dataset of any model type whose rows are the reference distribution. Only its reference_period "
+        "rows are used when that option is given. The id of the analysed dataset itself needs reference_period or "
+        "current_period to tell the two sides apart. Default: a period of the analysed dataset, the one labelled "
+        "reference, baseline or development, else the earliest.",
+    )
+
 
 class WOEAnalyzeRequest(AnalyzeBase, WOEOptions):
     """Options of the WOE/IV analysis: columns, target and bins."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="Not accepted: WOE/IV bins one dataset against its own target, so a request with this key "
+        "fails with 422. Use POST /api/analyze/stability to compare two datasets.",
+    )
 
 
 def _describe(dataset) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, StrictInt
 
 from mmt.analyses.frames import read_frame
 from mmt.analyses.transitions import TransitionOptions, analyze_rating_transitions
@@ -19,6 +19,14 @@ class TransitionAnalyzeRequest(AnalyzeBase, TransitionOptions):
     """Options of the rating transition analysis: a dataset, or two arrays of ratings."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="Ratings, PD or PD-baseline extract of the previous period, stacked with the analysed dataset "
+        "as the earlier snapshot. When either extract has no snapshot_date column, both are dated by their "
+        "upload dates. It must differ from the analysed dataset. It is ignored when the ratings are given as "
+        "previous_ratings and current_ratings without dataset_id.",
+    )
 
 
 REQUIRED = ("obligor_id", "snapshot_date", "rating")

@@ -90,10 +90,33 @@ class BacktestOptions(MonitoringFilters):
     the quarter filter to the current rows only.
     """
 
-    reference_gauc: float | None = pydantic.Field(default=None, ge=0.0, le=1.0)
-    segment_column: str = "segment"
-    gauc_classes: GaucClasses = "auto"
-    max_scatter_points: int = pydantic.Field(default=2000, ge=1, le=100_000)
+    reference_gauc: float | None = pydantic.Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="gAUC at initial validation, between 0 and 1: of the LGD in the LGD analysis, of the CCF in the "
+        "EAD analysis. The gAUC test compares the current gAUC with it. It takes precedence over the gAUC of "
+        "reference_dataset_id. Without both, the gAUC test is not run.",
+    )
+    segment_column: str = pydantic.Field(
+        default="segment",
+        description="Column whose values split the results into segments, each with its own figures. Default: "
+        "segment, and no segments when the dataset has no such column.",
+    )
+    gauc_classes: GaucClasses = pydantic.Field(
+        default="auto",
+        description="Classes of the estimated and realised values in the gAUC contingency table. segments: the "
+        "twelve fixed ECB classes with bounds 0.05, 0.10, 0.20, ..., 0.90, 1.00. grades: each distinct estimated "
+        "value is a class. auto: grades with at most 20 distinct estimated values, else segments. A list of "
+        "strictly increasing bounds b1, ..., bm gives the classes (-inf, b1), [b1, b2), ..., [bm, inf).",
+    )
+    max_scatter_points: int = pydantic.Field(
+        default=2000,
+        ge=1,
+        le=100_000,
+        description="Maximum number of points in each scatter plot of plot_data. A larger sample is thinned to a "
+        "random subset with a fixed seed, so every run shows the same points. The figures use every facility.",
+    )
     current_period: DatePeriod | None = pydantic.Field(
         default=None,
         description="Back-test only the rows whose period date lies in this range, both dates included.",

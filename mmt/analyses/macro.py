@@ -169,33 +169,134 @@ class MacroOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target: str | None = None
-    regressors: list[str] | None = None
-    fitted: str | None = None
-    fitted_scale: Literal["original", "transformed"] = "original"
-    date: str | None = None
-    sample_column: str | None = None
+    target: str | None = Field(
+        None,
+        description="Column of the dependent variable, usually the observed default rate. Default: the first "
+        "numeric column with a name such as default_rate, dr, odr or observed_default_rate, else the first "
+        "numeric column that is not a date, sample, fitted or residual column.",
+    )
+    regressors: list[str] | None = Field(
+        None,
+        description="Numeric columns of the macroeconomic regressors of the re-estimated regression. Default: every "
+        "other numeric column except date, sample, fitted and residual columns and transforms of the target.",
+    )
+    fitted: str | None = Field(
+        None,
+        description="Column of the monitored model's own fitted values, compared with the target. Default: a "
+        "numeric column whose name starts with fitted or pred and whose scale matches fitted_scale.",
+    )
+    fitted_scale: Literal["original", "transformed"] = Field(
+        "original",
+        description="Scale of the fitted column: original (the target's own scale) or transformed (the scale of "
+        "target_transformation). When fitted is left out, names containing log, logit, lor, probit or odds count "
+        "as transformed.",
+    )
+    date: str | None = Field(
+        None,
+        description="Column of the observation dates, which must be evenly spaced months, quarters, half-years or "
+        "years without gaps. Default: date.",
+    )
+    sample_column: str | None = Field(
+        None,
+        description="Column that labels each row development or out_of_time. The labels dev, train, training, "
+        "estimation and in_sample also mean development, and oot, out_of_sample, holdout, test and validation mean "
+        "out of time. Ignored when split is given. Default: a column named sample.",
+    )
     target_transformation: TargetTransformation = Field(
-        "none", validation_alias=AliasChoices("target_transformation", "transformation")
+        "none",
+        validation_alias=AliasChoices("target_transformation", "transformation"),
+        description="Transformation of the target before the regression: none, log (positive values), logit or "
+        "probit (values strictly between 0 and 1). The key transformation is accepted too.",
     )
-    expected_signs: dict[str, Literal["+", "-"]] | None = None
-    split: float | str | None = None
-    adf_autolag: Literal["AIC", "BIC"] = "AIC"
-    adf_regression: Literal["c", "ct", "n"] = "c"
-    kpss_regression: Literal["c", "ct"] = "c"
-    pp_trend: Literal["n", "c", "ct"] | None = None
-    za_regression: Literal["c", "t", "ct"] = "c"
+    expected_signs: dict[str, Literal["+", "-"]] | None = Field(
+        None,
+        description='Object mapping a regressor to "+" or "-", the sign its coefficient should have, such as '
+        '{"gdp_growth": "-"}. A coefficient of the other sign gets a red status. Every key must be a regressor '
+        'or "const", the intercept.',
+    )
+    split: float | str | None = Field(
+        None,
+        description="End of the development sample: a date or period such as 2004Q4, 200412, 2004-12 or "
+        "2004-12-31 (later rows are out of time), or a number in (0, 1], the share of the rows in the development "
+        "sample. Default: the labels of sample_column, else every row is in the development sample.",
+    )
+    adf_autolag: Literal["AIC", "BIC"] = Field(
+        "AIC", description="Information criterion that selects the lag count of the ADF test."
+    )
+    adf_regression: Literal["c", "ct", "n"] = Field(
+        "c",
+        description="Deterministic terms of the ADF test: c (constant), ct (constant and trend) or n (none).",
+    )
+    kpss_regression: Literal["c", "ct"] = Field(
+        "c",
+        description="Null hypothesis of the KPSS test: c (level stationarity) or ct (trend stationarity).",
+    )
+    pp_trend: Literal["n", "c", "ct"] | None = Field(
+        None,
+        description="Deterministic terms of the Phillips-Perron test: n, c or ct, as in adf_regression. "
+        "Default: the value of adf_regression.",
+    )
+    za_regression: Literal["c", "t", "ct"] = Field(
+        "c",
+        description="Where the Zivot-Andrews test allows a structural break: c (constant), t (trend) or ct (both).",
+    )
     stationarity_transformations: list[StationarityTransformation] = Field(
-        default_factory=lambda: ["level", "diff"]
+        default_factory=lambda: ["level", "diff"],
+        description="Transformations of each series whose stationarity is tested: level, diff (first "
+        "difference), log, log_diff, logit, logit_diff, probit, probit_diff, pct_change or growth (both the "
+        "percentage change). The target is also tested after target_transformation and its first difference.",
     )
-    stationarity_sample: Literal["full", "development"] = "full"
-    significance_level: float | None = Field(None, gt=0.0, lt=0.5)
-    bg_lags: int = Field(4, ge=1, le=24)
-    ljungbox_lags: int | None = Field(None, ge=1, le=48)
-    acf_lags: int = Field(20, ge=1, le=60)
-    reset_power: int = Field(3, ge=2, le=5)
-    hac: bool = False
-    hac_lags: int | None = Field(None, ge=0, le=48)
+    stationarity_sample: Literal["full", "development"] = Field(
+        "full",
+        description="Rows of the stationarity tests: full (every row of the series) or development (the "
+        "development sample only).",
+    )
+    significance_level: float | None = Field(
+        None,
+        gt=0.0,
+        lt=0.5,
+        description="Level of every test, of the coefficient confidence intervals and of the prediction interval "
+        "(coverage 1 - level). Default: the significance_level threshold in force (0.05 unless changed).",
+    )
+    bg_lags: int = Field(
+        4,
+        ge=1,
+        le=24,
+        description="Lags of the Breusch-Godfrey test of residual autocorrelation. The default of 4 suits "
+        "quarterly data.",
+    )
+    ljungbox_lags: int | None = Field(
+        None,
+        ge=1,
+        le=48,
+        description="Lags of the Ljung-Box tests of the regression residuals and of the fitted column's errors. "
+        "Default: min(10, n // 5), at least 1, where n is the number of residuals or errors.",
+    )
+    acf_lags: int = Field(
+        20,
+        ge=1,
+        le=60,
+        description="Lags of the ACF and PACF of the residuals and of the fitted column's errors, cut to half "
+        "the series length minus 1 when the series is short.",
+    )
+    reset_power: int = Field(
+        3,
+        ge=2,
+        le=5,
+        description="Highest power of the fitted values in Ramsey's RESET test, which adds powers 2 up to this one.",
+    )
+    hac: bool = Field(
+        False,
+        description="Use Newey-West (HAC, Bartlett kernel) standard errors for the coefficients in place of the "
+        "classical OLS ones.",
+    )
+    hac_lags: int | None = Field(
+        None,
+        ge=0,
+        le=48,
+        description="Newey-West lags when hac is true, ignored otherwise. Default: floor(4 * (n / 100) ** (2 / 9)), "
+        "where n is the number of development observations.",
+    )
 
 
 @dataclass

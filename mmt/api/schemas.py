@@ -84,7 +84,11 @@ class AnalyzeBase(StrictModel):
 
     dataset_id: StrictInt | None = Field(default=None, description="Dataset to analyse; the latest upload of the type when omitted.")
     datasetId: StrictInt | None = Field(default=None, description="Alias of dataset_id used by the original front end.")
-    reference_dataset_id: StrictInt | None = None
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="Dataset to compare with, such as the extract of an earlier period. Each analysis request "
+        "describes how it uses it.",
+    )
     run_async: bool = Field(default=False, alias="async", description="Run as a background job and answer 202 with its id.")
     request_id: str | None = Field(default=None, max_length=128, description="Ignored; the original front end sends it to defeat caches.")
 
@@ -103,8 +107,27 @@ class PDAnalyzeRequest(AnalyzeBase):
     n_bins: int = Field(default=10, ge=2, le=100, description="Quantile bins for PD PSI, CSI and IV.")
     grade_order: list[str] | None = Field(default=None, description="Master-scale order of the grades, best first.")
     sortingMethod: str | None = Field(default=None, description="Original front end: 'PD_1_YR' or 'TTCReportingRating'.")
-    max_curve_points: int = Field(default=200, ge=10, le=5000)
-    include_variable_importance: bool = True
+    reference_dataset_id: StrictInt | None = Field(
+        default=None,
+        description="PD or PD-baseline dataset of the reference period, the base of the PSI, CSI and other "
+        "changes. Only its reference_snapshot_date rows are used when that option is given. The id of the "
+        "analysed dataset itself splits it into reference_snapshot_date and snapshot_date rows, which both become "
+        "required. Default: the earliest snapshot of the dataset that is not a current one. With fewer than two "
+        "snapshots and no dates given, the latest baseline that has the score column and at least half of the "
+        "features or grades.",
+    )
+    max_curve_points: int = Field(
+        default=200,
+        ge=10,
+        le=5000,
+        description="Maximum number of points on each of the ROC and CAP curves. Longer curves are thinned evenly, "
+        "keeping both ends and the KS point.",
+    )
+    include_variable_importance: bool = Field(
+        default=True,
+        description="Compute the information value (IV) and WOE bins of every feature on the current rows. "
+        "Set false to skip them, which saves time on wide datasets.",
+    )
 
 
 class AnalyzeResponse(BaseModel):
