@@ -26,6 +26,8 @@ DATASET_METADATA = ("model_type", "name", "description", "original_filename", "s
                     "n_rows", "n_columns", "is_baseline", "parquet_sha256")
 # Larger request payloads are summarised in the audit trail.
 MAX_PAYLOAD_CHARS = 4000
+# Attribute that marks a sessionmaker whose sessions record audit events.
+_INSTALLED = "_mmt_audit_installed"
 # Session.info key of the threshold event of the open transaction.
 _THRESHOLD_EVENT = "mmt_audit_threshold_event"
 
@@ -40,8 +42,13 @@ def current_actor() -> tuple[str, str | None, str | None]:
 
 def install(session_factory: sessionmaker) -> None:
     """Record audit events for every session made by ``session_factory``."""
-    if not sa.event.contains(session_factory, "after_flush", _after_flush):
-        sa.event.listen(session_factory, "after_flush", _after_flush)
+    # The mark lives on the factory itself. With SQLAlchemy 2.1.9, sa.event.contains() returned True
+    # for most new sessionmakers once earlier ones with the listener had been garbage collected, so
+    # the listener was skipped and their changes went unaudited (test_audit shows it).
+    if getattr(session_factory, _INSTALLED, False):
+        return
+    sa.event.listen(session_factory, "after_flush", _after_flush)
+    setattr(session_factory, _INSTALLED, True)
 
 
 def _value(value: Any) -> Any:

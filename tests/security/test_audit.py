@@ -181,3 +181,40 @@ def test_background_job_submitter(secured_app, keys):
 def test_audit_in_openapi(client, path):
     document = client.get("/api/openapi.json").get_json()
     assert "get" in document["paths"][path]
+
+
+
+def test_audit_listener_on_every_new_session_factory(monkeypatch):
+    """Each new sessionmaker gets the listener, however many were made and collected before it."""
+    import gc
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+    from mmt.security import audit as audit_module
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Row(Base):
+        __tablename__ = "row"
+        id = sa.Column(sa.Integer, primary_key=True)
+
+    flushes = []
+    monkeypatch.setattr(audit_module, "_after_flush", lambda session, context: flushes.append(session))
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    missed = 0
+    for _ in range(100):
+        factory = sessionmaker(engine)
+        audit_module.install(factory)
+        audit_module.install(factory)  # a second install adds no second listener
+        before = len(flushes)
+        with factory() as session:
+            session.add(Row())
+            session.flush()
+        missed += len(flushes) - before != 1
+        del factory, session
+        gc.collect()
+    engine.dispose()
+    assert missed == 0
