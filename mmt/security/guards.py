@@ -132,6 +132,10 @@ def install_guards(app: Flask) -> None:
         return response
 
 
+#: Attribute that marks a sessionmaker whose sessions replace NUL characters before a flush.
+_TEXT_GUARD_INSTALLED = "_mmt_text_guard_installed"
+
+
 def _clean_text(session: Session, _flush_context, _instances) -> None:
     for obj in list(session.new) + list(session.dirty):
         mapper = sa.inspect(obj).mapper
@@ -144,5 +148,8 @@ def _clean_text(session: Session, _flush_context, _instances) -> None:
 
 def install_text_guard(session_factory: sessionmaker) -> None:
     """Replace NUL characters in text columns before every flush of ``session_factory``'s sessions."""
-    if not sa.event.contains(session_factory, "before_flush", _clean_text):
-        sa.event.listen(session_factory, "before_flush", _clean_text)
+    # Marked on the factory: sa.event.contains() is unreliable for new sessionmakers (see audit.install).
+    if getattr(session_factory, _TEXT_GUARD_INSTALLED, False):
+        return
+    sa.event.listen(session_factory, "before_flush", _clean_text)
+    setattr(session_factory, _TEXT_GUARD_INSTALLED, True)

@@ -218,3 +218,37 @@ def test_audit_listener_on_every_new_session_factory(monkeypatch):
         gc.collect()
     engine.dispose()
     assert missed == 0
+
+
+def test_text_guard_on_every_new_session_factory():
+    """NUL characters are replaced in the sessions of every new sessionmaker, however many came before."""
+    import gc
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+    from mmt.security.guards import install_text_guard
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "note"
+        id = sa.Column(sa.Integer, primary_key=True)
+        text = sa.Column(sa.String(50))
+
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    stored_with_nul = 0
+    for _ in range(100):
+        factory = sessionmaker(engine)
+        install_text_guard(factory)
+        with factory() as session:
+            note = Note(text="a\x00b")
+            session.add(note)
+            session.flush()
+            stored_with_nul += "\x00" in session.scalar(sa.select(Note.text).where(Note.id == note.id))
+        del factory, session, note
+        gc.collect()
+    engine.dispose()
+    assert stored_with_nul == 0
