@@ -32,9 +32,9 @@ def grouped_warnings(code: str, subject: str, messages: list[str] | tuple[str, .
     if len(messages) <= limit:
         return [{"code": code, "message": f"{subject}: {message}", "details": dict(details)} for message in messages]
     # The messages are sentences, so they are joined as sentences, without a doubled full stop.
-    shown = " ".join(message if message.endswith(".") else f"{message}." for message in messages[:limit])
+    examples = " ".join(message if message.endswith(".") else f"{message}." for message in messages[:limit])
     return [{
         "code": code,
-        "message": f"{subject}: {len(messages)} bins flagged, for example: {shown}",
+        "message": f"{subject}: {len(messages)} bins flagged, for example: {examples}",
         "details": {**details, "count": len(messages), "messages": messages[:100]},
     }]

@@ -389,7 +389,7 @@ def analyze_ead(
         Initial-validation dataset. Its CCF gAUC is the reference of the gAUC
         test unless ``options.reference_gauc`` is given.
     reference_is_current : bool
-        True when ``reference_frame`` holds the same data as ``frame``.
+        True when ``reference_frame`` contains the same data as ``frame``.
 
     Returns
     -------

@@ -774,7 +774,7 @@ def analyze_lgd(
         Initial-validation dataset. Its gAUC is the reference of the gAUC
         test unless ``options.reference_gauc`` is given.
     reference_is_current : bool
-        True when ``reference_frame`` holds the same data as ``frame``.
+        True when ``reference_frame`` contains the same data as ``frame``.
 
     Returns
     -------
