@@ -58,6 +58,9 @@ class Client:
     """Minimal API client: in-process through Flask's test client, or over HTTP."""
 
     def __init__(self, url: str | None) -> None:
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise click.BadParameter(f"{url!r} is not an HTTP URL. Give the server's base URL with its scheme, "
+                                     "such as http://127.0.0.1:5000.", param_hint="--url")
         self.url = url.rstrip("/") if url else None
         self._test_client = None
         if self.url is None:
@@ -76,15 +79,34 @@ class Client:
             else:
                 response = self._test_client.open(path, method=method, json=json_body, headers=_key_header())
             return response.status_code, response.get_json(silent=True) or {}
-        import requests
-
-        response = requests.request(method, self.url + path, json=json_body, files=files, data=data, timeout=3600,
-                                    headers=_key_header())
+        response = self._send_http(method, path, json=json_body, files=files, data=data)
         try:
             body = response.json()
         except ValueError:
             body = {"error": response.text[:500]}
         return response.status_code, body
+
+    def download(self, path: str) -> tuple[int, bytes]:
+        """Send ``GET path`` and return the status and the raw body, such as a report file or a JSON error."""
+        if self._test_client is not None:
+            response = self._test_client.get(path, headers=_key_header())
+            return response.status_code, response.data
+        response = self._send_http("GET", path)
+        return response.status_code, response.content
+
+    def _send_http(self, method: str, path: str, **arguments: Any) -> Any:
+        """Send one request to the server at ``self.url``, raising a ClickException with the reason when it fails."""
+        import requests
+
+        try:
+            return requests.request(method, self.url + path, timeout=3600, headers=_key_header(), **arguments)
+        except requests.ConnectionError:
+            raise click.ClickException(
+                f"Could not connect to the MMT server at {self.url}. Start it (mmt serve) or correct --url, "
+                f"which takes the server's base URL, such as http://127.0.0.1:5000."
+            ) from None
+        except requests.RequestException as error:
+            raise click.ClickException(f"{method} {self.url}{path} failed: {error}") from None
 
 
 def _key_header() -> dict[str, str]:
@@ -261,16 +283,26 @@ def _print_statuses(body: dict) -> None:
 @click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default="html",
               help="html: one self-contained page with charts; xlsx: one sheet per table (default html).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def report(result_id: int, report_format: str, output: Path) -> None:
+@click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
+def report(result_id: int, report_format: str, output: Path, url: str | None) -> None:
     """Write the HTML or Excel report of a stored analysis result."""
-    from mmt import create_app
-
-    client = create_app().test_client()
-    response = client.get(f"/api/analyses/{result_id}/report.{report_format}")
-    if response.status_code >= 400:
-        _fail(response.status_code, response.get_json(silent=True) or {})
-    output.write_bytes(response.data)
+    client = Client(url)
+    status, content = client.download(f"/api/analyses/{result_id}/report.{report_format}")
+    if status >= 400:
+        _fail(status, _error_body(content))
+    output.write_bytes(content)
     click.echo(f"report written to {output}")
+
+
+def _error_body(content: bytes) -> dict:
+    """Return the JSON error the server sent, or its first characters when the body is not JSON."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {"error": content[:500].decode("utf-8", errors="replace")}
 
 
 @main.command()
