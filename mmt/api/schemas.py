@@ -181,6 +181,7 @@ class ThresholdsResponse(BaseModel):
     thresholds: dict[str, float]
     defaults: dict[str, float]
     specs: list[dict[str, Any]]
+    warnings: list[str] = []
 
 
 class ThresholdsSaved(BaseModel):
@@ -188,6 +189,7 @@ class ThresholdsSaved(BaseModel):
     message: str
     thresholds: dict[str, float]
     changed: dict[str, dict[str, float | None]]
+    warnings: list[str] = []
 
 
 class ThresholdHistoryResponse(BaseModel):

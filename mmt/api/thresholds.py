@@ -13,7 +13,13 @@ from mmt.api.request_body import json_body
 from mmt.api.schemas import ThresholdHistoryResponse, ThresholdsResponse, ThresholdsSaved
 from mmt.app import app_state
 from mmt.compat import profile_active
-from mmt.services.thresholds import current_thresholds, save_thresholds, threshold_history, threshold_specs
+from mmt.services.thresholds import (
+    current_thresholds,
+    save_thresholds,
+    threshold_history,
+    threshold_specs,
+    threshold_warnings,
+)
 from mmt.thresholds import DEFAULTS
 
 bp = Blueprint("thresholds", __name__)
@@ -31,7 +37,8 @@ def get_thresholds():
             return jsonify({"success": True, **load_criteria(session)})
     with app_state().database.session() as session:
         values = current_thresholds(session)
-    return jsonify(ThresholdsResponse(thresholds=values, defaults=dict(DEFAULTS), specs=threshold_specs()).model_dump())
+    return jsonify(ThresholdsResponse(thresholds=values, defaults=dict(DEFAULTS), specs=threshold_specs(),
+                                      warnings=threshold_warnings(values)).model_dump())
 
 
 @bp.post("/api/thresholds")
@@ -48,7 +55,8 @@ def post_thresholds():
         return jsonify({"success": True, "message": "Thresholds saved successfully", **lists})
     with app_state().database.session() as session:
         values, changed = save_thresholds(session, payload, changed_by=getattr(g, "api_user", None))
-    return jsonify(ThresholdsSaved(message="Thresholds saved successfully", thresholds=values, changed=changed).model_dump())
+    return jsonify(ThresholdsSaved(message="Thresholds saved successfully", thresholds=values, changed=changed,
+                                   warnings=threshold_warnings(values)).model_dump())
 
 
 @bp.get("/api/thresholds/history")

@@ -96,6 +96,32 @@ def _check_order(values: dict[str, float]) -> None:
             )
 
 
+# Pairs of AUC and Gini threshold keys. Gini = 2 AUC - 1, so each pair must describe the same band.
+EQUIVALENT_BANDS = (
+    ("auc_threshold", "gini_threshold"),
+    ("auc_red_threshold", "gini_red_threshold"),
+)
+
+
+def threshold_warnings(values: dict[str, float]) -> list[str]:
+    """Name the AUC and Gini bands that disagree, since Gini = 2 AUC - 1 for the same model.
+
+    With disagreeing bands one model gets two colours, e.g. AUC green and
+    Gini amber, which a committee reads as two findings. The change is kept,
+    and the warning gives the value that would match.
+    """
+    messages = []
+    for auc_key, gini_key in EQUIVALENT_BANDS:
+        auc, gini = values[auc_key], values[gini_key]
+        if not math.isclose(2 * auc - 1, gini, abs_tol=1e-9):
+            messages.append(
+                f"{auc_key} {auc:g} and {gini_key} {gini:g} disagree: Gini = 2 AUC - 1, so AUC {auc:g} is "
+                f"Gini {2 * auc - 1:g}, and a model between the two gets different colours for AUC and Gini. "
+                f"Set {gini_key} to {2 * auc - 1:g} or {auc_key} to {(gini + 1) / 2:g} to make them agree."
+            )
+    return messages
+
+
 def save_thresholds(session: Session, payload: Any, changed_by: str | None = None) -> tuple[dict[str, float], dict[str, dict]]:
     """Validate and store threshold changes; return the values in force and what changed."""
     changes = validate_changes(payload)

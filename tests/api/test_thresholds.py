@@ -67,3 +67,28 @@ def test_thresholds_body_must_be_object(client):
     assert client.post("/api/thresholds", data="[1, 2]", content_type="application/json").status_code == 400
     assert client.post("/api/thresholds", data="{not json", content_type="application/json").status_code == 400
     assert client.post("/api/thresholds", json={}).status_code == 400
+
+
+def test_default_bands_agree(client):
+    assert client.get("/api/thresholds").get_json()["warnings"] == []
+
+
+def test_auc_band_alone_warned(client):
+    response = client.post("/api/thresholds", json={"auc_threshold": 0.75})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["thresholds"]["auc_threshold"] == 0.75
+    [message] = body["warnings"]
+    # Gini = 2 AUC - 1: AUC 0.75 is Gini 0.5, and Gini 0.4 is AUC 0.7.
+    assert "auc_threshold 0.75 and gini_threshold 0.4 disagree" in message
+    assert "Set gini_threshold to 0.5 or auc_threshold to 0.7" in message
+    assert client.get("/api/thresholds").get_json()["warnings"] == [message]
+
+
+def test_matching_bands_clear_warning(client):
+    client.post("/api/thresholds", json={"auc_red_threshold": 0.65})
+    warned = client.get("/api/thresholds").get_json()["warnings"]
+    assert len(warned) == 1
+    assert "auc_red_threshold 0.65 and gini_red_threshold 0.2" in warned[0]
+    response = client.post("/api/thresholds", json={"gini_red_threshold": 2 * 0.65 - 1})
+    assert response.get_json()["warnings"] == []
