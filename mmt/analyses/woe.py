@@ -12,6 +12,9 @@ Bins of numeric columns
     the method). These bins are right-closed by default (``closed``).
     ``optimal`` takes from optbinning the bins that maximise the IV under
     ``monotonic_trend`` and ``max_n_bins``. Those bins are left-closed.
+    The returned ``parameters`` record the closed side that the bins used.
+    When optimal bins and cut points of the other side meet in one run, they
+    record one side per numeric column.
 Bins of other columns
     One bin per level (grades of the rating column in master-scale order),
     levels beyond the ``max_levels`` most frequent pooled in one "Other" bin;
@@ -96,7 +99,8 @@ class WOEOptions(pydantic.BaseModel):
     cut_points: dict[str, list[FiniteFloat]] | None = Field(
         default=None, description="Cut points per numeric column. A column listed here uses them whatever the method.")
     closed: Literal["right", "left"] = Field(
-        default="right", description="Closed side of quantile, equal-width and user bins. Optimal bins are left-closed.")
+        default="right", description="Closed side of quantile, equal-width and user bins. Optimal bins are "
+                                     "left-closed, and the stored parameters record the side the bins used.")
     monotonic_trend: MonotonicTrend | None = Field(
         default="auto", description="Trend of the event rate over optimal bins, passed to optbinning, or null for none.")
     max_n_bins: int | None = Field(default=None, ge=2, le=100,
@@ -182,7 +186,8 @@ def analyze_woe(path: Any, options: WOEOptions | dict[str, Any] | None,
     statuses = [{"metric": f"woe.iv[{item['column']}]", "value": item["iv"], "status": item["status"],
                  "band": item["strength"]} for item in ranking]
     parameters = options.model_dump(exclude_none=True)
-    parameters.update(columns=columns, kinds=column_kind, period_column=period_column, periods=chosen_periods)
+    parameters.update(columns=columns, kinds=column_kind, closed=_closed_sides(results, options),
+                      period_column=period_column, periods=chosen_periods)
     return to_jsonable({
         "columns": {item["column"]: results[item["column"]] for item in ranking},
         "ranking": ranking,
@@ -194,6 +199,22 @@ def analyze_woe(path: Any, options: WOEOptions | dict[str, Any] | None,
         "warnings": warnings,
         "parameters": parameters,
     })
+
+
+def _closed_sides(results: dict[str, Any], options: WOEOptions) -> str | dict[str, str]:
+    """Return the side on which the interval bins were closed, or that side per numeric column when sides differ.
+
+    Optimal bins are left-closed whatever the value of the option ``closed``, while a column with cut points
+    follows that option. The option alone can therefore misstate the bins of the run.
+    """
+    sides = {column: entry["binning"]["closed"] for column, entry in results.items()
+             if (entry.get("binning") or {}).get("kind") == "numeric"}
+    if not sides:
+        return "left" if options.method == "optimal" else options.closed
+    distinct = set(sides.values())
+    if len(distinct) == 1:
+        return distinct.pop()
+    return sides
 
 
 # --- rows, target and columns ---

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from optbinning import OptimalBinning
@@ -118,6 +119,27 @@ def test_optimal_bins_match_optbinning(client, german_id, german):
                 assert row["iv_bin"] == pytest.approx(expected["IV"], rel=REL, abs=1e-15)
         assert entry["iv"] == pytest.approx(binning.binning_table.iv, rel=REL)
     assert columns["duration_in_month"]["woe_trend"] == "ascending"
+
+
+def test_optimal_run_stores_left_closed(client, german_id, tmp_path):
+    response = analyze(client, dataset_id=german_id, method="optimal", columns=["duration_in_month", "purpose"])
+    assert response.status_code == 200, response.get_json()
+    result_id = response.get_json()["analysis_result_id"]
+
+    record = client.get(f"/api/analyses/{result_id}").get_json()["analysis_result"]
+    assert record["parameters"]["closed"] == "left"
+    assert record["result_data"]["parameters"]["closed"] == "left"
+    assert record["result_data"]["columns"]["duration_in_month"]["binning"]["closed"] == "left"
+
+    html = client.get(f"/api/analyses/{result_id}/report.html").get_data(as_text=True)
+    assert "<tr><td>closed</td><td>left</td></tr>" in html
+    assert "<tr><td>closed</td><td>right</td></tr>" not in html
+
+    workbook_path = tmp_path / "report.xlsx"
+    workbook_path.write_bytes(client.get(f"/api/analyses/{result_id}/report.xlsx").data)
+    sheet = openpyxl.load_workbook(workbook_path)["Parameters"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert values["closed"] == "left"
 
 
 def test_pure_bin_and_missing_bin_through_upload(client, tmp_path):
