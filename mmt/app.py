@@ -17,6 +17,7 @@ from mmt.api import register_api
 from mmt.api.errors import register_error_handlers
 from mmt.api.json_provider import StrictJSONProvider
 from mmt.config import Settings, load_settings
+from mmt.engine.query_cache import QUERIES
 from mmt.engine.sorted_cache import SHARED
 from mmt.engine.sorted_store import STORE
 from mmt.logs import configure_logging
@@ -58,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     # One store of sorted columns per process, shared by its threads; the last app created sets its size.
     SHARED.capacity = max(0, settings.sorted_cache_mb) * 1024 * 1024
+    QUERIES.capacity = max(0, settings.query_cache_mb) * 1024 * 1024
     database = Database(settings.database_url)
     upgrade_database(database.engine, Path(settings.data_dir) / ".migrate.lock")
     files = FileStore(Path(settings.data_dir))

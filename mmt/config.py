@@ -44,6 +44,7 @@ class Settings:
     async_row_threshold: int = 2_000_000
     async_cell_threshold: int = 20_000_000
     sorted_cache_mb: int = 512
+    query_cache_mb: int = 64
     sorted_store: bool = True
     rate_limit: str = "600 per minute"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +98,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         async_row_threshold=_int_env("MMT_ASYNC_ROW_THRESHOLD", 2_000_000),
         async_cell_threshold=_int_env("MMT_ASYNC_CELL_THRESHOLD", 20_000_000),
         sorted_cache_mb=_int_env("MMT_SORTED_CACHE_MB", 512),
+        query_cache_mb=_int_env("MMT_QUERY_CACHE_MB", 64),
         sorted_store=os.environ.get("MMT_SORTED_STORE", "on").strip().lower() not in ("off", "0", "false", "no"),
         rate_limit=os.environ.get("MMT_RATE_LIMIT", "600 per minute"),
     )

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from mmt.engine.base import Aggregates, Grouping, Profile, Selection
 from mmt.engine.columns import SortedColumn, build_many
 from mmt.engine.exact import quantile_ranks
+from mmt.engine.query_cache import QUERIES, query_key
 from mmt.engine.sorted_cache import SHARED, file_identity
 from mmt.engine.sorted_store import STORE
 from mmt.engine.sql import SQLEngine, counts_per_score, double_literal, interpolate_quantiles
@@ -223,7 +224,15 @@ class DuckDBEngine(SQLEngine):
         return f"quantile_disc({value}, [{', '.join(repr(float(p)) for p in probabilities)}])"
 
     def rows(self, sql: str, params: list[Any]) -> list[tuple]:
-        return _connection(self.threads).execute(sql, params).fetchall()
+        key = query_key(sql, params) if QUERIES.capacity else None
+        if key is not None:
+            found = QUERIES.get(key)
+            if found is not None:
+                return found
+        rows = _connection(self.threads).execute(sql, params).fetchall()
+        if key is not None:
+            QUERIES.put(key, rows)
+        return rows
 
     def columns(self, sql: str, params: list[Any]) -> dict[str, np.ndarray]:
         result = _connection(self.threads).execute(sql, params).fetchnumpy()
