@@ -33,6 +33,13 @@ _NA_SPELLINGS = pa.array(
     sorted({form for token in NA_TOKENS for form in (token, token.upper(), token.capitalize(), token.title())})
 )
 
+#: Spellings of infinity read as -inf and +inf in float feature columns, with an optional sign and in any
+#: case, as Parquet float columns keep infinite values. Role columns reject them as not a number.
+_INFINITY = r"^[+-]?(inf|infinity)$"
+
+#: Whole numbers at or beyond this magnitude may not be exact as doubles (53-bit significand).
+EXACT_DOUBLE_LIMIT = 2.0**53
+
 _TRUE_TEXTS = ("1", "yes", "y", "true", "t")
 _FALSE_TEXTS = ("0", "no", "n", "false", "f")
 
@@ -97,6 +104,11 @@ def without_tokens(values: pa.Array) -> tuple[pa.Array, int]:
     if not count:
         return values, 0
     return pc.if_else(tokens, pa.scalar(None, values.type), values), count
+
+
+def infinities(values: pa.Array) -> pa.Array:
+    """Return a mask of the trimmed texts that spell infinity (see :data:`_INFINITY`), false where missing."""
+    return pc.fill_null(pc.match_substring_regex(values, _INFINITY, ignore_case=True), False)
 
 
 def text_of(array: pa.Array) -> pa.Array:
@@ -489,6 +501,8 @@ class Feature(Converter):
         self.arrow_type: pa.DataType | None = None
         #: Set when a text column is mostly numbers: the values that kept it text.
         self.text_note: dict | None = None
+        #: Whole numbers of a float column too large to be exact as doubles: count, first rows and values.
+        self.rounded_note: dict | None = None
 
     def prepare(self, first):
         if not is_text(first):
@@ -521,6 +535,8 @@ class Feature(Converter):
         if self.type in ("int64", "float64") and self.number_format == DOT_DECIMAL:
             numbers = fast_cast(array, _ARROW_TYPES[self.type])
             if numbers is not None and (self.type == "int64" or not pc.any(pc.invert(pc.is_finite(numbers))).as_py()):
+                if self.type == "float64":
+                    self._note_rounded_integers(array, numbers, offset)
                 return [numbers]
         values = trimmed(array)
         if self.type in ("int64", "float64"):
@@ -533,17 +549,64 @@ class Feature(Converter):
                 return [pc.cast(values, pa.date32())]
         except pa.ArrowInvalid:
             raise WidenColumn(self.source_index, _wider(values, self.number_format)) from None
-        numbers, invalid = parse_floats(values, self.number_format)
+        numbers, invalid = parse_floats_or_infinities(values, self.number_format)
         if pc.any(invalid).as_py():
             raise WidenColumn(self.source_index, "string")
+        self._note_rounded_integers(values, numbers, offset)
         return [numbers]
+
+    def _note_rounded_integers(self, texts: pa.Array, numbers: pa.Array, offset: int) -> None:
+        """Count the whole numbers of a float batch at or beyond 2**53 in magnitude, which doubles may round.
+
+        A column with decimals, or with a whole number beyond the int64 range,
+        is stored as float64, so its large whole numbers keep only 15 to 17
+        significant digits. The bounds of the batch rule out most batches
+        without a pass over the texts.
+        """
+        bounds = pc.min_max(numbers)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        if low is None or (low > -EXACT_DOUBLE_LIMIT and high < EXACT_DOUBLE_LIMIT):
+            return
+        # Infinite values pass the bounds test above, but they are not whole numbers written in digits.
+        large = pc.and_(pc.greater_equal(pc.abs(numbers), EXACT_DOUBLE_LIMIT), pc.is_finite(numbers))
+        large = pc.fill_null(large, False)
+        texts = trimmed(texts)
+        whole = pc.fill_null(pc.match_substring_regex(texts, _integer_pattern(self.number_format)), False)
+        rounded = pc.and_(large, whole)
+        count = pc.sum(rounded).as_py() or 0
+        if not count:
+            return
+        note = self.rounded_note or {"count": 0, "rows": [], "values": [], "stored": []}
+        note["count"] += count
+        room = 5 - len(note["rows"])
+        if room > 0:
+            indices = pc.indices_nonzero(rounded).slice(0, room)
+            note["rows"].extend(offset + index + 1 for index in indices.to_pylist())
+            note["values"].extend(pc.take(texts, indices).to_pylist())
+            note["stored"].extend(pc.take(numbers, indices).to_pylist())
+        self.rounded_note = note
 
 
 _ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "date32": pa.date32(), "string": pa.string()}
 
 
+def parse_floats_or_infinities(values: pa.Array, number_format: NumberFormat) -> tuple[pa.Array, pa.Array]:
+    """Parse trimmed text like :func:`~mmt.ingest.numbers.parse_floats`, reading spellings of infinity as -inf or +inf.
+
+    An overflowing number such as ``1e999`` stays invalid: only a written
+    infinity is taken as one.
+    """
+    infinite = infinities(values)
+    if not pc.any(infinite).as_py():
+        return parse_floats(values, number_format)
+    numbers, invalid = parse_floats(pc.if_else(infinite, pa.scalar(None, pa.string()), values), number_format)
+    negative = pc.fill_null(pc.starts_with(values, "-"), False)
+    signed = pc.if_else(negative, pa.scalar(-np.inf), pa.scalar(np.inf))
+    return pc.if_else(infinite, signed, numbers), invalid
+
+
 def _wider(values: pa.Array, number_format: NumberFormat) -> str:
-    _numbers, invalid = parse_floats(values, number_format)
+    _numbers, invalid = parse_floats_or_infinities(values, number_format)
     return "string" if pc.any(invalid).as_py() else "float64"
 
 
@@ -560,15 +623,19 @@ def infer_text_type(values: pa.Array, number_format: NumberFormat) -> str:
     # Codes such as 00123 lose their meaning as numbers.
     if pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():
         return "string"
-    if pc.all(pc.match_substring_regex(present, number_format.pattern())).as_py():
+    infinite = infinities(present)
+    any_infinite = pc.any(infinite).as_py()
+    # Infinite values make a numeric column float64, but a column of nothing else stays text.
+    finite = pc.filter(present, pc.invert(infinite)) if any_infinite else present
+    if len(finite) and pc.all(pc.match_substring_regex(finite, number_format.pattern())).as_py():
         integer = _integer_pattern(number_format)
-        if pc.all(pc.match_substring_regex(present, integer)).as_py():
+        if not any_infinite and pc.all(pc.match_substring_regex(finite, integer)).as_py():
             try:
-                parse_integers(present, number_format)
+                parse_integers(finite, number_format)
                 return "int64"
             except pa.ArrowInvalid:
                 pass  # beyond the int64 range
-        _numbers, invalid = parse_floats(present, number_format)
+        _numbers, invalid = parse_floats(finite, number_format)
         if not pc.any(invalid).as_py():
             return "float64"
     if pc.all(pc.match_substring_regex(present, r"^\d{4}-\d{2}-\d{2}$")).as_py():
@@ -587,7 +654,8 @@ def _mostly_numbers(values: pa.Array, number_format: NumberFormat) -> dict | Non
     total = pc.sum(present).as_py() or 0
     if not total:
         return None
-    numbers = pc.fill_null(pc.match_substring_regex(values, number_format.pattern()), False)
+    # Spellings of infinity are read as -inf and +inf, so they are not listed among the texts that keep the column text.
+    numbers = pc.or_(pc.fill_null(pc.match_substring_regex(values, number_format.pattern()), False), infinities(values))
     count = pc.sum(numbers).as_py() or 0
     if count * 2 < total or count == total:
         return None

@@ -836,6 +836,13 @@ class _Run:
                         "details": {"column": converter.name, **note},
                     }
                 )
+        for converter in plan.converters:
+            note = getattr(converter, "rounded_note", None)
+            if note:
+                self.warnings.append(_rounded_integers_warning(converter.name, note))
+        for quality in plan.qualities:
+            if quality.infinite:
+                self.warnings.append(_infinite_values_warning(quality))
         role_columns = set(plan.roles.values())
         missing_formulas = [
             item for item in getattr(source, "missing_formulas", []) if item["column"] not in role_columns
@@ -1081,6 +1088,59 @@ def _line_break_warning(name: str, found: list) -> dict:
                    "double quote was left open there and the lines after it were read as part of the value, so "
                    "check the quotes and upload the file again.",
         "details": {"column": name, "count": count, "rows": rows},
+    }
+
+
+def _rounded_integers_warning(name: str, note: dict) -> dict:
+    """Build the warning for whole numbers of a float column that doubles may store rounded."""
+    count = note["count"]
+    # The stored doubles are written out as whole numbers, so a rounded digit shows beside the written one.
+    stored = [str(int(value)) for value in note["stored"]]
+    listed = ", ".join(
+        f'row {row}: "{value}" stored as {exact}' for row, value, exact in zip(note["rows"], note["values"], stored)
+    )
+    more = f" and {count - len(stored)} more" if count > len(stored) else ""
+    return {
+        "code": "large_integers_rounded",
+        "message": (
+            f'Column "{name}" has {_rows(count).replace("row", "whole number")} of 2**53 (9007199254740992) or more '
+            f"in absolute value ({listed}{more}). The column has decimals or numbers beyond the 64-bit integer range, "
+            "so it is stored as double-precision floats, which hold about 15 to 17 significant digits: such numbers "
+            "are stored as the nearest double, and digits beyond those may be lost. If every digit matters (an "
+            "account number or another code), write the column as text, for example with a letter prefix, or upload "
+            "it as Parquet with a string column."
+        ),
+        "details": {
+            "column": name,
+            "stored_as": "float64",
+            "count": count,
+            "rows": list(note["rows"]),
+            "values": list(note["values"]),
+            "stored_values": stored,
+        },
+    }
+
+
+def _infinite_values_warning(quality: ColumnQuality) -> dict:
+    """Build the warning for a float column with infinite values, which are kept as -inf and +inf."""
+    name = quality.source or quality.name
+    listed = ", ".join(f"row {row}: {value}" for row, value in zip(quality.infinite_rows, quality.infinite_values))
+    unlisted = quality.infinite - len(quality.infinite_rows)
+    more = f" and {unlisted} more" if unlisted else ""
+    return {
+        "code": "infinite_values",
+        "message": (
+            f'Column "{name}" has {_rows(quality.infinite).replace("row", "infinite value")} ({listed}{more}), stored '
+            "as -inf and +inf. Stability and WOE analyses put -inf in the lowest bin and +inf in the highest, and the "
+            "quality summary leaves them out of the minimum, maximum and mean. Leave the cells empty instead if they "
+            "mean a missing value."
+        ),
+        "details": {
+            "column": name,
+            "count": quality.infinite,
+            "rows": list(quality.infinite_rows),
+            "values": [str(value) for value in quality.infinite_values],
+        },
     }
 
 

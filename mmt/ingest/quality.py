@@ -1,8 +1,9 @@
 """Data-quality summary, accumulated batch by batch.
 
 Per output column: the stored type, the number of missing values (NaN
-included), minimum, maximum and mean for numbers (integers, floats and
-decimals), first and last date for dates, and the number of distinct values
+included), minimum, maximum and mean of the finite values for numbers
+(integers, floats and decimals) with the count of infinite values apart,
+first and last date for dates, and the number of distinct values
 for text, booleans and binary values (counted exactly up to
 :data:`DISTINCT_CAP`, then reported as capped). Everything is plain JSON with
 no NaN or infinity.
@@ -37,6 +38,10 @@ class ColumnQuality:
         self.total = 0.0
         self.present = 0
         self.distinct: set | None = set()
+        self.infinite = 0
+        #: First rows (counted from 1) of infinite values, with the values.
+        self.infinite_rows: list[int] = []
+        self.infinite_values: list[float] = []
 
     def update(self, array: pa.Array, first_row: int = 0) -> None:
         """Add one batch of the column, whose first value is row ``first_row`` (0-based) of the file."""
@@ -53,6 +58,11 @@ class ColumnQuality:
                 # Arrow has no min_max kernel for half floats. Every half-float value is exact in float32.
                 array = pc.cast(array, pa.float32())
             bounds = pc.min_max(array)
+            if pa.types.is_floating(self.type) and _any_infinite(bounds):
+                array = self._without_infinities(array, first_row)
+                if len(array) == array.null_count:
+                    return
+                bounds = pc.min_max(array)
             low = self._python_bound(array, bounds["min"], first_row)
             high = self._python_bound(array, bounds["max"], first_row)
             if pa.types.is_decimal(self.type):
@@ -75,6 +85,17 @@ class ColumnQuality:
                 if len(self.distinct) > DISTINCT_CAP:
                     self.distinct = None
                     break
+
+    def _without_infinities(self, array: pa.Array, first_row: int) -> pa.Array:
+        """Count the infinite values of a float batch, keeping the first rows, and return it with them as null."""
+        infinite = pc.fill_null(pc.is_inf(array), False)
+        self.infinite += pc.sum(infinite).as_py() or 0
+        room = 5 - len(self.infinite_rows)
+        if room > 0:
+            indices = pc.indices_nonzero(infinite).slice(0, room)
+            self.infinite_rows.extend(first_row + index + 1 for index in indices.to_pylist())
+            self.infinite_values.extend(pc.take(array, indices).to_pylist())
+        return pc.if_else(infinite, pa.scalar(None, array.type), array)
 
     def _python_bound(self, array: pa.Array, bound: pa.Scalar, first_row: int) -> Any:
         """Return ``bound`` as a Python value, or raise ``invalid_date`` naming its row when Python has no such date."""
@@ -118,6 +139,8 @@ class ColumnQuality:
             entry["min"] = _finite(self.minimum)
             entry["max"] = _finite(self.maximum)
             entry["mean"] = _finite(self.total / self.present) if self.present else None
+            if self.infinite:
+                entry["infinite"] = self.infinite
         elif pa.types.is_temporal(self.type):
             entry["min"] = _iso(self.minimum)
             entry["max"] = _iso(self.maximum)
@@ -163,6 +186,12 @@ def _stored_form(bound: pa.Scalar) -> str:
     if count < 0:
         return f"{-count} {unit} before 1970-01-01"
     return f"{count} {unit} after 1970-01-01"
+
+
+def _any_infinite(bounds: pa.StructScalar) -> bool:
+    """Return whether the minimum or maximum of a float batch is infinite."""
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    return any(isinstance(value, float) and math.isinf(value) for value in (low, high))
 
 
 def _is_nan(value) -> bool:
