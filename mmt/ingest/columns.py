@@ -15,6 +15,8 @@ path for files whose first block is not representative.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +41,13 @@ _INFINITY = r"^[+-]?(inf|infinity)$"
 
 #: Whole numbers at or beyond this magnitude may not be exact as doubles (53-bit significand).
 EXACT_DOUBLE_LIMIT = 2.0**53
+
+#: Dates of date and period roles before the first or after the last of these years get a warning. Such dates
+#: are most often placeholders for "no date" (9999-12-31, 0001-01-01) or numbers misread as YYYYMM months,
+#: such as 150612 (a DDMMYY date) as December 1506. The last year leaves room for scenario horizons up to 2100.
+USUAL_YEARS = (1900, 2100)
+_FIRST_USUAL_DAY = (dt.date(USUAL_YEARS[0], 1, 1) - dt.date(1970, 1, 1)).days
+_LAST_USUAL_DAY = (dt.date(USUAL_YEARS[1], 12, 31) - dt.date(1970, 1, 1)).days
 
 _TRUE_TEXTS = ("1", "yes", "y", "true", "t")
 _FALSE_TEXTS = ("0", "no", "n", "false", "f")
@@ -367,6 +376,8 @@ class DateRole(Converter):
         self.with_label = False
         self.formats: dict[str, int] = {}
         self.not_dates = False
+        #: Dates outside :data:`USUAL_YEARS`: count, first rows, values as written and as read.
+        self.unusual_note: dict | None = None
 
     def prepare(self, first):
         values = trimmed(head(first))
@@ -415,13 +426,38 @@ class DateRole(Converter):
             summary="not a date or period",
             hint="Write dates as YYYY-MM-DD, quarters as 2024Q1 or months as YYYYMM",
         )
+        self._note_unusual_dates(array, batch.dates, offset)
         outputs = [batch.dates]
         if self.with_label:
             outputs.append(text_of(trimmed(array)))
         return outputs
 
+    def _note_unusual_dates(self, array: pa.Array, dates: pa.Array, offset: int) -> None:
+        """Count the dates of a batch outside :data:`USUAL_YEARS`, keeping the first rows and values."""
+        # Days since 1970 rather than Python dates, which stop at year 9999 (a Parquet date can lie beyond).
+        days = pc.cast(dates, pa.int32())
+        bounds = pc.min_max(days)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        if low is None or (low >= _FIRST_USUAL_DAY and high <= _LAST_USUAL_DAY):
+            return
+        outside = pc.fill_null(pc.or_(pc.less(days, _FIRST_USUAL_DAY), pc.greater(days, _LAST_USUAL_DAY)), False)
+        count = pc.sum(outside).as_py() or 0
+        note = self.unusual_note or {"count": 0, "rows": [], "values": [], "dates": []}
+        note["count"] += count
+        room = 5 - len(note["rows"])
+        if room > 0:
+            indices = pc.indices_nonzero(outside).slice(0, room)
+            written = pc.take(array, indices)
+            written = trimmed(written) if is_text(written) else pc.cast(written, pa.string())
+            note["rows"].extend(offset + index + 1 for index in indices.to_pylist())
+            note["values"].extend(written.to_pylist())
+            note["dates"].extend(pc.cast(pc.take(dates, indices), pa.string()).to_pylist())
+        self.unusual_note = note
+
     def notes(self):
         notes = dict(self.counters)
+        if self.unusual_note:
+            notes["dates_outside_usual_years"] = self.unusual_note["count"]
         if self.formats:
             notes["formats"] = dict(sorted(self.formats.items(), key=lambda item: -item[1]))
         if self.text_mode:

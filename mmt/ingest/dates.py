@@ -8,6 +8,11 @@ Accepted without options: ISO dates (``2023-12-31``, also with a time),
 (``2020Q1``, ``2020-Q1``, ``Q1 2020``), months (``YYYYMM`` such as
 ``200312``, ``2023-12``, ``Dec 2023``). A period is stored as its last day.
 
+A date with a time keeps the calendar date as written, whatever the time
+and the offset: ``2023-01-01T23:30:00-05:00`` is 2023-01-01, not the UTC
+date 2023-01-02. A Parquet timestamp with a time zone is read the same way,
+as its date in that zone, and year 1 follows the same rule as any other.
+
 A value such as ``03/04/2023`` is ambiguous (3 April or 4 March) and is
 rejected unless the user gives ``date_format`` (a :func:`datetime.strptime`
 format such as ``%d/%m/%Y``). Values matching that format are read with it,
@@ -31,7 +36,10 @@ import pyarrow.compute as pc
 
 _EPOCH = dt.date(1970, 1, 1)
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?P<separator>[T ])\d{1,2}:\d{2}(?P<seconds>:\d{2}(?:\.(?P<fraction>\d+))?)?(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _YMD = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})$")
 _XY = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?: 00:00(?::00)?)?$")
 _COMPACT_DAY = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -99,8 +107,7 @@ def parse_date_text(text: str, date_format: str | None = None) -> ParsedDate:
             return _ok((parsed.date() - _EPOCH).days, date_format)
     match = _ISO.match(text)
     if match:
-        name = "YYYY-MM-DD" if len(text) <= 10 else "YYYY-MM-DD hh:mm"
-        return _ok(_days(int(match[1]), int(match[2]), int(match[3])), name)
+        return _ok(_days(int(match[1]), int(match[2]), int(match[3])), _iso_format_name(match))
     match = _YMD.match(text)
     if match:
         return _ok(_days(int(match[1]), int(match[3]), int(match[4])), f"YYYY{match[2]}MM{match[2]}DD")
@@ -127,6 +134,23 @@ def parse_date_text(text: str, date_format: str | None = None) -> ParsedDate:
     if any(character.isalpha() for character in text):
         return _parse_month_name(text)
     return ParsedDate(None, error="invalid")
+
+
+def _iso_format_name(match: re.Match) -> str:
+    """Describe an ISO date's written form, such as ``YYYY-MM-DDThh:mm:ss.fff±hh:mm``, for the format counts."""
+    if match["separator"] is None:
+        return "YYYY-MM-DD"
+    name = f"YYYY-MM-DD{match['separator']}hh:mm"
+    if match["seconds"]:
+        name += ":ss"
+    if match["fraction"]:
+        name += "." + "f" * len(match["fraction"])
+    zone = match["zone"]
+    if zone == "Z":
+        name += "Z"
+    elif zone:
+        name += "±hh:mm" if ":" in zone else "±hhmm"
+    return name
 
 
 def _parse_day_month(first: int, second: int, year: int, separator: str) -> ParsedDate:

@@ -37,6 +37,7 @@ from mmt.ingest.columns import (
     DateRole,
     Feature,
     GradeRole,
+    USUAL_YEARS,
     NumberRole,
     TextRole,
     WidenColumn,
@@ -911,6 +912,8 @@ class _Run:
                     "details": {"column": column, "formats": notes["formats"]},
                 }
             )
+        if isinstance(converter, DateRole) and converter.unusual_note:
+            self.warnings.append(_unusual_dates_warning(column, role, converter.unusual_note))
         if notes.get("percent_values"):
             count = notes["percent_values"]
             example = getattr(converter, "percent_example", None)
@@ -1118,6 +1121,27 @@ def _rounded_integers_warning(name: str, note: dict) -> dict:
             "values": list(note["values"]),
             "stored_values": stored,
         },
+    }
+
+
+def _unusual_dates_warning(column: str, role: str, note: dict) -> dict:
+    """Build the warning for dates outside the usual years, often placeholders for "no date"."""
+    count = note["count"]
+    first, last = USUAL_YEARS
+    listed = ", ".join(
+        f'row {row}: "{value}" read as {date}' for row, value, date in zip(note["rows"], note["values"], note["dates"])
+    )
+    more = f" and {count - len(note['rows'])} more" if count > len(note["rows"]) else ""
+    role_text = f" (role {role})" if role != column else ""
+    return {
+        "code": "dates_outside_usual_years",
+        "message": (
+            f'Column "{column}"{role_text} has {_rows(count).replace("row", "date")} before {first} or after '
+            f"{last} ({listed}{more}). Such dates are most often placeholders for \"no date\" such as 9999-12-31, "
+            "or numbers read as YYYYMM months that were meant otherwise. The analyses use them as real dates, each "
+            "as a snapshot or period of its own. Leave the cells empty if they mean no date, or correct them."
+        ),
+        "details": {"column": column, "role": role, "first_year": first, "last_year": last, **note},
     }
 
 
