@@ -212,6 +212,11 @@ def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int,
     on_disk = size > content_in_database_limit(state)
     content = None if on_disk else raw_path.read_bytes()
     with state.database.session() as session:
+        same_file = session.execute(
+            sa.select(Dataset.id, Dataset.name)
+            .where(Dataset.sha256 == sha256, Dataset.model_type == model_type)
+            .order_by(Dataset.id)
+        ).all()
         dataset = Dataset(
             model_type=model_type,
             name=(name or filename)[:255],
@@ -233,6 +238,8 @@ def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int,
         )
         session.add(dataset)
         session.flush()
+        if same_file:
+            dataset.warnings = [*dataset.warnings, duplicate_upload_warning(dataset.id, model_type, same_file)]
         target = state.files.place_parquet(parquet_tmp, dataset.id)
         dataset.parquet_path = state.files.relative(target)
         try:
@@ -247,6 +254,33 @@ def _insert_dataset(state, raw_path: Path, parquet_tmp: Path, result, size: int,
         dataset_id = dataset.id
     with state.database.session() as session:
         return session.get(Dataset, dataset_id)
+
+
+def duplicate_upload_warning(dataset_id: int, model_type: str, same_file: list[tuple[int, str]]) -> dict[str, Any]:
+    """Build the warning for an upload whose bytes match earlier datasets of the same type.
+
+    The upload is still stored, because the same file uploaded again with
+    another column mapping or other reading options gives a different dataset.
+    """
+    listed = ", ".join(f'{existing_id} ("{name}")' for existing_id, name in same_file[:5])
+    if len(same_file) > 5:
+        listed += f" and {len(same_file) - 5} more"
+    noun = "dataset" if len(same_file) == 1 else "datasets"
+    return {
+        "code": "duplicate_upload",
+        "message": (
+            f"The file has the same content (SHA-256) as the {model_type} {noun} {listed}, and was stored again "
+            f"as dataset {dataset_id}. Use the existing dataset in the analyses and delete this one "
+            f"(DELETE /api/datasets/{dataset_id}), or delete the older one if this upload replaces it. "
+            "If you uploaded the file again on purpose with another column mapping or other options, keep both."
+        ),
+        "details": {
+            "dataset_id": dataset_id,
+            "model_type": model_type,
+            "existing_dataset_ids": [existing_id for existing_id, _name in same_file],
+            "existing_names": [name for _existing_id, name in same_file],
+        },
+    }
 
 
 def original_file(state: Any, dataset: Dataset) -> Path | None:
