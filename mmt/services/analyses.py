@@ -125,23 +125,30 @@ def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any], *,
             details={"analysis_type": analysis_type, "accepted": sorted(HANDLERS)},
         )
     started = time.perf_counter()
+    # Datasets the handler loaded, including those it chose itself, such as the latest upload.
+    loaded: set[int] = set()
     try:
-        return _run_and_store(state, analysis_type, handler, payload, started, background)
-    except (MMTError, pydantic.ValidationError):
+        return _run_and_store(state, analysis_type, handler, payload, started, background, loaded)
+    except pydantic.ValidationError:
+        raise
+    except MMTError as error:
+        # The row was read before a deletion committed, and the deletion then removed its files.
+        if error.code == "dataset_files_missing":
+            _raise_if_dataset_deleted(state, payload, loaded, error)
         raise
     except Exception as error:
-        _raise_if_dataset_deleted(state, payload, error)
+        _raise_if_dataset_deleted(state, payload, loaded, error)
         raise
 
 
-def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], error: Exception) -> None:
+def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], loaded: set[int], error: Exception) -> None:
     """Turn a failure caused by a dataset deleted during the analysis into a 409."""
     requested = [payload.get(key) for key in ("dataset_id", "datasetId", "reference_dataset_id")]
-    requested = [value for value in requested if isinstance(value, int) and not isinstance(value, bool)]
+    requested = {value for value in requested if isinstance(value, int) and not isinstance(value, bool)} | loaded
     if not requested:
         return
     with state.database.session() as session:
-        gone = [dataset_id for dataset_id in requested if session.get(Dataset, dataset_id) is None]
+        gone = [dataset_id for dataset_id in sorted(requested) if session.get(Dataset, dataset_id) is None]
     if gone:
         raise ConflictError(
             f"Dataset {', '.join(map(str, gone))} was deleted while the analysis ran; nothing was stored.",
@@ -149,43 +156,57 @@ def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], error: Except
         ) from error
 
 
+def _loaded_dataset_ids(session: Session) -> set[int]:
+    """Return the ids of the datasets in ``session``'s identity map, read from the keys without a query."""
+    return {key[1][0] for key in session.identity_map.keys() if key[0] is Dataset}
+
+
 def _run_and_store(state: Any, analysis_type: str, handler: Handler, payload: dict[str, Any],
-                   started: float, background: bool) -> AnalysisResult:
+                   started: float, background: bool, loaded: set[int]) -> AnalysisResult:
     with state.database.session() as session:
-        thresholds = current_thresholds(session)
-        run = handler(state, session, payload, thresholds)
-        results = to_jsonable(run.results)
-        # Handlers copy the request model's "async" default (false) into the parameters they return.
-        result_parameters = results.get("parameters") if isinstance(results, dict) else None
-        if isinstance(result_parameters, dict) and "async" in result_parameters:
-            result_parameters["async"] = background
-        statuses = results.get("summary_statuses", []) if isinstance(results, dict) else []
-        warnings = results.get("warnings", []) if isinstance(results, dict) else []
-        parameters = {**to_jsonable(run.parameters), "async": background}
-        datasets = list(run.datasets) + ([run.reference] if run.reference is not None else [])
-        duration_ms = (time.perf_counter() - started) * 1000
-        record = AnalysisResult(
-            analysis_type=analysis_type,
-            dataset_id=run.datasets[0].id if run.datasets else None,
-            reference_dataset_id=run.reference.id if run.reference is not None else None,
-            dataset_ids=[dataset.id for dataset in datasets],
-            parameters=parameters,
-            thresholds=thresholds,
-            results=results,
-            warnings=warnings,
-            statuses=statuses,
-            status="completed",
-            software_version=__version__,
-            input_sha256=input_sha256(datasets, parameters),
-            duration_ms=duration_ms,
-        )
-        session.add(record)
-        session.flush()
+        try:
+            thresholds = current_thresholds(session)
+            run = handler(state, session, payload, thresholds)
+            record = _result_record(analysis_type, run, thresholds, started, background)
+            session.add(record)
+            session.flush()
+        except BaseException:
+            loaded.update(_loaded_dataset_ids(session))
+            raise
         record_id = record.id
     LOGGER.info("analysis_id=%s type=%s datasets=%s duration_ms=%.1f",
-                record_id, analysis_type, [d.id for d in datasets], duration_ms)
+                record_id, analysis_type, record.dataset_ids, record.duration_ms)
     with state.database.session() as session:
         return session.get(AnalysisResult, record_id)
+
+
+def _result_record(analysis_type: str, run: AnalysisRun, thresholds: dict[str, float], started: float,
+                   background: bool) -> AnalysisResult:
+    results = to_jsonable(run.results)
+    # Handlers copy the request model's "async" default (false) into the parameters they return.
+    result_parameters = results.get("parameters") if isinstance(results, dict) else None
+    if isinstance(result_parameters, dict) and "async" in result_parameters:
+        result_parameters["async"] = background
+    statuses = results.get("summary_statuses", []) if isinstance(results, dict) else []
+    warnings = results.get("warnings", []) if isinstance(results, dict) else []
+    parameters = {**to_jsonable(run.parameters), "async": background}
+    datasets = list(run.datasets) + ([run.reference] if run.reference is not None else [])
+    duration_ms = (time.perf_counter() - started) * 1000
+    return AnalysisResult(
+        analysis_type=analysis_type,
+        dataset_id=run.datasets[0].id if run.datasets else None,
+        reference_dataset_id=run.reference.id if run.reference is not None else None,
+        dataset_ids=[dataset.id for dataset in datasets],
+        parameters=parameters,
+        thresholds=thresholds,
+        results=results,
+        warnings=warnings,
+        statuses=statuses,
+        status="completed",
+        software_version=__version__,
+        input_sha256=input_sha256(datasets, parameters),
+        duration_ms=duration_ms,
+    )
 
 
 def parse_options(model: type[pydantic.BaseModel], payload: dict[str, Any]) -> pydantic.BaseModel:
