@@ -632,10 +632,15 @@ def parse_floats_or_infinities(values: pa.Array, number_format: NumberFormat) ->
     An overflowing number such as ``1e999`` stays invalid: only a written
     infinity is taken as one.
     """
-    infinite = infinities(values)
+    numbers, invalid = parse_floats(values, number_format)
+    if not pc.any(invalid).as_py():
+        return numbers, invalid
+    # Only the invalid values are matched against the spellings of infinity: a pass over every text costs
+    # about as much as the parse itself.
+    infinite = infinities(pc.if_else(invalid, values, pa.scalar(None, values.type)))
     if not pc.any(infinite).as_py():
-        return parse_floats(values, number_format)
-    numbers, invalid = parse_floats(pc.if_else(infinite, pa.scalar(None, pa.string()), values), number_format)
+        return numbers, invalid
+    invalid = pc.and_(invalid, pc.invert(infinite))
     negative = pc.fill_null(pc.starts_with(values, "-"), False)
     signed = pc.if_else(negative, pa.scalar(-np.inf), pa.scalar(np.inf))
     return pc.if_else(infinite, signed, numbers), invalid
@@ -659,11 +664,8 @@ def infer_text_type(values: pa.Array, number_format: NumberFormat) -> str:
     # Codes such as 00123 lose their meaning as numbers.
     if pc.any(pc.match_substring_regex(present, r"^[+-]?0\d")).as_py():
         return "string"
-    infinite = infinities(present)
-    any_infinite = pc.any(infinite).as_py()
-    # Infinite values make a numeric column float64, but a column of nothing else stays text.
-    finite = pc.filter(present, pc.invert(infinite)) if any_infinite else present
-    if len(finite) and pc.all(pc.match_substring_regex(finite, number_format.pattern())).as_py():
+    finite, any_infinite = _finite_numbers(present, number_format)
+    if finite is not None:
         integer = _integer_pattern(number_format)
         if not any_infinite and pc.all(pc.match_substring_regex(finite, integer)).as_py():
             try:
@@ -681,6 +683,24 @@ def infer_text_type(values: pa.Array, number_format: NumberFormat) -> str:
         except pa.ArrowInvalid:
             pass
     return "string"
+
+
+def _finite_numbers(present: pa.Array, number_format: NumberFormat) -> tuple[pa.Array | None, bool]:
+    """Return the values that match the number pattern and whether the others all spell infinity.
+
+    The first item is None when some value is neither, or when every value
+    spells infinity: infinite values make a numeric column float64, but a
+    column of nothing else stays text. Only the values that do not match the
+    pattern are matched against the spellings of infinity, since a second
+    pattern over every value would cost as much as the first.
+    """
+    numbers = pc.match_substring_regex(present, number_format.pattern())
+    if pc.all(numbers).as_py():
+        return present, False
+    others = pc.filter(present, pc.invert(numbers))
+    if len(others) == len(present) or not pc.all(infinities(others)).as_py():
+        return None, False
+    return pc.filter(present, numbers), True
 
 
 def _mostly_numbers(values: pa.Array, number_format: NumberFormat) -> dict | None:
