@@ -46,6 +46,7 @@ def retry_job(job_id: str):
     from mmt.jobs.submit import retry
 
     state = app_state()
+    # The refreshed state is committed before the retry claims the job in a transaction of its own.
     with state.database.session() as session:
         job = _job(session, job_id)
         state.jobs.refresh(session, job)
@@ -53,9 +54,7 @@ def retry_job(job_id: str):
             raise MMTError(f"Job {job.id} is {job.state}{'' if job.retryable else ', not retryable'}; only a failed, "
                            "retryable job can be retried.", code="job_not_retryable", status=409,
                            details={"job_id": job.id, "state": job.state, "retryable": job.retryable})
-        new_id = retry(state, job)
-        job.retryable = False
-        job.message = f"retried as job {new_id}"
+    new_id = retry(state, job)
     body = JobAccepted(job_id=new_id, status_url=url_for("jobs.get_job", job_id=new_id),
                        message=f"Job {job_id[:64]} submitted again as {new_id}; follow it at status_url.")
     return jsonify(body.model_dump()), 202

@@ -13,13 +13,14 @@ size.
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
-from mmt.errors import ValidationError
+from mmt.errors import ConflictError, ValidationError
 from mmt.jobs.tasks import staged_upload_path
-from mmt.storage.models import Dataset
+from mmt.storage.models import Dataset, Job, utc_now
 
 DEFAULT_ASYNC_UPLOAD_MB = 256
 DATASET_KEYS = ("dataset_id", "datasetId", "current_dataset_id", "reference_dataset_id", "baseline_dataset_id")
@@ -138,18 +139,48 @@ def submit_upload(state: Any, staged: Any, filename: str, model_type: str, field
 
 
 def retry(state: Any, job: Any) -> str:
-    """Submit a failed, retryable job's request again as a new job; return the new id."""
+    """Submit a failed, retryable job's request again as a new job; return the new id.
+
+    The job is claimed first by one conditional UPDATE, so that of two
+    concurrent retries of one job only one submits it. The other gets a 409.
+    The claim is released when the submission fails.
+    """
+    new_id = uuid.uuid4().hex
+    if not _claim_retry(state, job.id, new_id):
+        raise ConflictError(f"Job {job.id} was retried by another request meanwhile. GET /api/jobs/{job.id} "
+                            "names the new job in its message.", code="job_not_retryable",
+                            details={"job_id": job.id})
+    try:
+        return _submit_again(state, job, new_id)
+    except BaseException:
+        _release_retry(state, job.id)
+        raise
+
+
+def _claim_retry(state: Any, job_id: str, new_id: str) -> bool:
+    """Mark a failed, retryable job as retried by ``new_id``; return False when another request did it first."""
+    with state.database.session() as session:
+        claimed = session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.state == "failed", Job.retryable.is_(True))
+            .values(retryable=False, message=f"retried as job {new_id}", updated_at=utc_now())
+        ).rowcount
+    return claimed == 1
+
+
+def _release_retry(state: Any, job_id: str) -> None:
+    with state.database.session() as session:
+        session.execute(sa.update(Job).where(Job.id == job_id).values(retryable=True, message=None, updated_at=utc_now()))
+
+
+def _submit_again(state: Any, job: Any, new_id: str) -> str:
     request = dict(job.request or {})
     if request.get("task") == "upload":
         staged = state.files.absolute(request["staged_path"])
         if not staged.exists():
             raise ValidationError("The uploaded file of this job is no longer on the server. Upload it again.",
                                   code="upload_missing", details={"job_id": job.id})
-        import uuid
-
-        job_id = uuid.uuid4().hex
-        target = staged_upload_path(state, job_id)
+        target = staged_upload_path(state, new_id)
         os.replace(staged, target)
         request["staged_path"] = state.files.relative(target)
-        return state.jobs.submit(job.kind, request, job_id=job_id)
-    return state.jobs.submit(job.kind, request)
+    return state.jobs.submit(job.kind, request, job_id=new_id)
