@@ -8,7 +8,10 @@ that shares the database and the data folder.
 
 A job that was queued or running when its process stopped is marked
 ``failed`` with ``retryable`` true, on the next start (threads) or as soon
-as its state is read and RQ reports the job lost (RQ).
+as its state is read and RQ reports the job lost (RQ). A running job whose
+worker wrote no heartbeat for :data:`mmt.jobs.tasks.HEARTBEAT_STALE_SECONDS`
+is marked so too when its state is read, which covers a worker killed with
+SIGKILL while the rest keeps running.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from mmt.jobs.tasks import HEARTBEAT_STALE_SECONDS
 from mmt.storage.models import Job, utc_now
 
 LOGGER = logging.getLogger("mmt.jobs")
@@ -86,7 +90,12 @@ class JobRunner:
         return recovered
 
     def refresh(self, session: Session, job: Job) -> None:
-        """Bring a job's stored state up to date (nothing to do for threads)."""
+        """Mark a running job interrupted when its worker stopped writing the job's heartbeat."""
+        silence = (utc_now() - job.updated_at).total_seconds()
+        if job.state == "running" and silence > HEARTBEAT_STALE_SECONDS:
+            _mark_interrupted(job)
+            LOGGER.info("job_id=%s worker_pid=%s no heartbeat for %.0f s, marked failed and retryable",
+                        job.id, job.worker_pid, silence)
 
     def shutdown(self, wait: bool = True) -> None:
         self.executor.shutdown(wait=wait)
@@ -131,7 +140,9 @@ class RQJobRunner(JobRunner):
             return None
 
     def refresh(self, session: Session, job: Job) -> None:
-        """Mark the job interrupted when RQ lost it or stopped it without our handler running."""
+        """Mark the job interrupted when RQ lost it, stopped it without our handler running, or its worker died."""
+        # RQ still reports the job of a worker killed with SIGKILL as started, so the heartbeat decides.
+        super().refresh(session, job)
         if job.state not in ("queued", "running"):
             return
         try:

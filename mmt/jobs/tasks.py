@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from mmt.errors import MMTError
 from mmt.jsonsafe import to_jsonable
 from mmt.jobs.progress import reporting_to, stage
@@ -26,6 +28,11 @@ from mmt.storage.models import Job, utc_now
 LOGGER = logging.getLogger("mmt.jobs")
 # Progress is written to the database at most this often (seconds).
 PROGRESS_INTERVAL = 0.5
+# A running job's worker writes the row's updated_at this often (seconds), whatever the progress.
+HEARTBEAT_SECONDS = 30.0
+# A running job whose row was not written for this long (seconds) has lost its worker, for example to
+# kill -9 or a machine crash. The wide margin covers a stalled database or a thread kept off the GIL.
+HEARTBEAT_STALE_SECONDS = 600.0
 
 _WORKER_APP: Any = None
 _WORKER_LOCK = threading.Lock()
@@ -72,7 +79,7 @@ def execute_job(state: Any, job_id: str) -> None:
     _update(state, job_id, state="running", progress=1.0, worker_pid=os.getpid(), error=None, retryable=False)
     reporter = _ProgressWriter(state, job_id)
     try:
-        with reporting_to(reporter):
+        with reporting_to(reporter), _Heartbeat(state, job_id):
             outcome = _TASKS[request.get("task", "")](state, request)
     except MMTError as error:
         _update(state, job_id, state="failed", retryable=False,
@@ -86,7 +93,8 @@ def execute_job(state: Any, job_id: str) -> None:
         _update(state, job_id, state="failed", retryable=True,
                 error={"code": "internal_error", "message": "The job failed unexpectedly; retry it or report the job id."})
         return
-    _update(state, job_id, state="completed", progress=100.0, message=None,
+    # A refresh may have taken a long heartbeat silence for a lost worker, so its flags are cleared here.
+    _update(state, job_id, state="completed", progress=100.0, message=None, retryable=False, error=None,
             result_id=outcome.get("result_id"), dataset_id=outcome.get("dataset_id"))
     LOGGER.info("job_id=%s kind=%s state=completed duration_ms=%.1f", job_id, kind, (time.perf_counter() - started) * 1000)
 
@@ -143,6 +151,39 @@ class _ProgressWriter:
             return
         self.last_write, self.last_percent = now, percent
         _update(self.state, self.job_id, progress=float(max(0.0, min(99.0, percent))), message=message)
+
+
+class _Heartbeat:
+    """Background thread that writes the running job's updated_at every :data:`HEARTBEAT_SECONDS`.
+
+    A worker killed with SIGKILL cannot mark its job, and RQ 3.0 reports the
+    job of a ``SimpleWorker`` as started until the job timeout
+    (``MMT_JOB_TIMEOUT``, 6 hours by default) runs out. The runners read a
+    silent heartbeat as a lost worker instead.
+    """
+
+    def __init__(self, state: Any, job_id: str) -> None:
+        self.state = state
+        self.job_id = job_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"mmt-heartbeat-{job_id[:8]}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.state.database.session() as session:
+                    session.execute(sa.update(Job).where(Job.id == self.job_id, Job.state == "running")
+                                    .values(updated_at=utc_now()))
+            except Exception as error:
+                LOGGER.warning("job_id=%s heartbeat not written: %s", self.job_id, error)
 
 
 def _update(app_state: Any, job_id: str, **fields: Any) -> None:
