@@ -12,13 +12,19 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from mmt.api.schemas import MODEL_TYPES, DatasetOut, iso
 from mmt.errors import MMTError, NotFoundError, PayloadTooLargeError, ValidationError
+from mmt.storage.db import lock_for_writing
 from mmt.storage.models import AnalysisResult, Dataset
 
 LOGGER = logging.getLogger("mmt.upload")
+# Key of the lock that serialises dataset deletions (a PostgreSQL advisory lock, or SQLite's write lock).
+DELETE_DATASET_LOCK = 734502
+# Fields of a result that its analysis.delete audit event records.
+AUDITED_RESULT_FIELDS = (AnalysisResult.id, AnalysisResult.analysis_type, AnalysisResult.dataset_id,
+                         AnalysisResult.input_sha256, AnalysisResult.created_at)
 COPY_CHUNK = 4 * 1024 * 1024
 DEFAULT_CONTENT_IN_DB_MB = 64
 ORIGINAL_NAME = "original.bin"
@@ -298,9 +304,9 @@ def original_file(state: Any, dataset: Dataset) -> Path | None:
     return path
 
 
-def get_dataset(session: Session, dataset_id: int) -> Dataset:
-    """Return the dataset or raise a 404 naming the id."""
-    dataset = session.get(Dataset, dataset_id)
+def get_dataset(session: Session, dataset_id: int, *, for_update: bool = False) -> Dataset:
+    """Return the dataset or raise a 404 naming the id. ``for_update`` locks the row on PostgreSQL."""
+    dataset = session.get(Dataset, dataset_id, with_for_update=for_update)
     if dataset is None:
         raise NotFoundError(f"Dataset {dataset_id} not found. List the datasets with GET /api/datasets.",
                             code="dataset_not_found", details={"dataset_id": dataset_id})
@@ -329,10 +335,25 @@ def list_datasets(session: Session, *, model_type: str | None, page: int, per_pa
 
 
 def delete_dataset(state: Any, dataset_id: int) -> None:
-    """Delete a dataset, its results and its files."""
+    """Delete a dataset, its results and its files.
+
+    The results are deleted one by one through the session, so that the
+    audit trail records an ``analysis.delete`` event for each. The dataset
+    row is locked first. An analysis that stores a result of it meanwhile
+    either commits before, and its result is deleted here, or fails on the
+    foreign key afterwards. Either way ``ON DELETE CASCADE`` finds no
+    result left to remove without an event.
+    """
     with state.database.session() as session:
-        dataset = get_dataset(session, dataset_id)
-        session.execute(sa.delete(AnalysisResult).where(AnalysisResult.dataset_id == dataset_id))
+        lock_for_writing(session, DELETE_DATASET_LOCK)
+        dataset = get_dataset(session, dataset_id, for_update=True)
+        results = session.scalars(
+            sa.select(AnalysisResult)
+            .where(AnalysisResult.dataset_id == dataset_id)
+            .options(load_only(*AUDITED_RESULT_FIELDS))
+        )
+        for result in results:
+            session.delete(result)
         session.execute(
             sa.update(AnalysisResult)
             .where(AnalysisResult.reference_dataset_id == dataset_id)

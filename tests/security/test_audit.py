@@ -252,3 +252,23 @@ def test_text_guard_on_every_new_session_factory():
         gc.collect()
     engine.dispose()
     assert stored_with_nul == 0
+
+
+def test_dataset_delete_audits_its_results(client):
+    dataset_id = post_upload(client, sample_bytes()).get_json()["dataset_id"]
+    reference_id = post_upload(client, sample_bytes(200), filename="reference.csv").get_json()["dataset_id"]
+    result_ids = [client.post("/api/analyze/pd", json={"dataset_id": dataset_id}).get_json()["analysis_result_id"]
+                  for _ in range(2)]
+    other = client.post("/api/analyze/pd", json={"dataset_id": reference_id, "reference_dataset_id": dataset_id})
+    assert other.status_code == 200, other.get_json()
+
+    assert client.delete(f"/api/datasets/{dataset_id}").status_code == 200
+
+    deleted = audit(client, action="analysis.delete")["events"]
+    assert sorted(int(event["object_id"]) for event in deleted) == sorted(result_ids)
+    for event in deleted:
+        assert event["before"]["analysis_type"] == "pd"
+        assert event["before"]["dataset_id"] == dataset_id
+        assert event["before"]["input_sha256"]
+    # A result that only used the dataset as its reference stays.
+    assert client.get(f"/api/analyses/{other.get_json()['analysis_result_id']}").status_code == 200
