@@ -13,7 +13,8 @@ from mmt.api.schemas import AnalysisResultListResponse, AnalysisResultOut, Analy
 from mmt.app import app_state
 from mmt.compat import profile_active
 from mmt.errors import NotFoundError, ValidationError
-from mmt.services.datasets import validate_page
+from mmt.services.datasets import DELETION_LOCK, validate_page
+from mmt.storage.db import lock_for_writing
 from mmt.storage.models import AnalysisResult
 
 bp = Blueprint("results", __name__)
@@ -50,8 +51,8 @@ def result_out(record: AnalysisResult, *, with_results: bool = True) -> Analysis
     )
 
 
-def get_result(session, result_id: int) -> AnalysisResult:
-    record = session.get(AnalysisResult, result_id)
+def get_result(session, result_id: int, *, for_update: bool = False) -> AnalysisResult:
+    record = session.get(AnalysisResult, result_id, with_for_update=for_update)
     if record is None:
         raise NotFoundError(f"Analysis result {result_id} not found.", code="result_not_found",
                             details={"analysis_result_id": result_id})
@@ -114,5 +115,6 @@ def get_one(result_id: int):
 @documented("delete", "/api/database/analysis-results/{result_id}", "Delete an analysis result (original front-end path)", "results", response=MessageResponse)
 def delete(result_id: int):
     with app_state().database.session() as session:
-        session.delete(get_result(session, result_id))
+        lock_for_writing(session, DELETION_LOCK)
+        session.delete(get_result(session, result_id, for_update=True))
     return jsonify(MessageResponse(message=f"Analysis result {result_id} deleted.").model_dump())

@@ -20,8 +20,9 @@ from mmt.storage.db import lock_for_writing
 from mmt.storage.models import AnalysisResult, Dataset
 
 LOGGER = logging.getLogger("mmt.upload")
-# Key of the lock that serialises dataset deletions (a PostgreSQL advisory lock, or SQLite's write lock).
-DELETE_DATASET_LOCK = 734502
+# Key of the lock that serialises deletions of datasets and results, so that a row deleted twice at
+# once is found and audited once. It is a PostgreSQL advisory lock, or SQLite's write lock.
+DELETION_LOCK = 734502
 # Fields of a result that its analysis.delete audit event records.
 AUDITED_RESULT_FIELDS = (AnalysisResult.id, AnalysisResult.analysis_type, AnalysisResult.dataset_id,
                          AnalysisResult.input_sha256, AnalysisResult.created_at)
@@ -345,7 +346,7 @@ def delete_dataset(state: Any, dataset_id: int) -> None:
     result left to remove without an event.
     """
     with state.database.session() as session:
-        lock_for_writing(session, DELETE_DATASET_LOCK)
+        lock_for_writing(session, DELETION_LOCK)
         dataset = get_dataset(session, dataset_id, for_update=True)
         results = session.scalars(
             sa.select(AnalysisResult)

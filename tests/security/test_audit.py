@@ -272,3 +272,38 @@ def test_dataset_delete_audits_its_results(client):
         assert event["before"]["input_sha256"]
     # A result that only used the dataset as its reference stays.
     assert client.get(f"/api/analyses/{other.get_json()['analysis_result_id']}").status_code == 200
+
+
+def test_concurrent_result_deletes_audit_once(app, client, monkeypatch):
+    import threading
+
+    import mmt.api.results as results_api
+
+    dataset_id = post_upload(client, sample_bytes()).get_json()["dataset_id"]
+    result_id = client.post("/api/analyze/pd", json={"dataset_id": dataset_id}).get_json()["analysis_result_id"]
+    original = results_api.get_result
+    # Both requests read the result before either deletes it, unless a lock keeps the second one waiting.
+    both_read = threading.Barrier(2, timeout=3)
+
+    def read_then_wait(session, wanted_id, **options):
+        record = original(session, wanted_id, **options)
+        try:
+            both_read.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return record
+
+    monkeypatch.setattr(results_api, "get_result", read_then_wait)
+    statuses: list[int] = []
+
+    def delete_result() -> None:
+        statuses.append(app.test_client().delete(f"/api/analyses/{result_id}").status_code)
+
+    threads = [threading.Thread(target=delete_result) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(statuses) == [200, 404]
+    assert audit(client, action="analysis.delete")["total"] == 1
