@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from mmt.errors import MMTError
 from mmt.jobs.tasks import HEARTBEAT_STALE_SECONDS
 from mmt.storage.models import Job, utc_now
 
@@ -38,6 +39,8 @@ JOB_TIMEOUT_SECONDS = int(os.environ.get("MMT_JOB_TIMEOUT", str(6 * 3600)))
 ENQUEUE_GRACE_SECONDS = 30
 INTERRUPTED = {"code": "interrupted", "message": "The job stopped before it finished (server or worker restart); "
                "retry it with POST /api/jobs/<job_id>/retry."}
+QUEUE_UNAVAILABLE = {"code": "queue_unavailable", "message": "The job queue (Redis) was unreachable, so the job never "
+                     "started. Retry it with POST /api/jobs/<job_id>/retry once Redis is back."}
 
 
 class JobRunner:
@@ -118,6 +121,24 @@ class RQJobRunner(JobRunner):
         return None
 
     def enqueue(self, job_id: str, request: dict[str, Any]) -> None:
+        """Put the recorded job on the RQ queue, or mark it failed and retryable when Redis is unreachable."""
+        from redis.exceptions import RedisError
+
+        try:
+            self._enqueue_on_rq(job_id, request)
+        except RedisError as error:
+            LOGGER.error("job_id=%s not queued, Redis is unreachable: %s", job_id, error)
+            with self.state.database.session() as session:
+                job = session.get(Job, job_id)
+                job.state = "failed"
+                job.retryable = True
+                job.error = dict(QUEUE_UNAVAILABLE)
+                job.updated_at = utc_now()
+            raise MMTError(f"The job queue (REDIS_URL) is unreachable, so job {job_id} was recorded but not "
+                           f"started. Retry it with POST /api/jobs/{job_id}/retry once Redis is back.",
+                           code="queue_unavailable", status=503, details={"job_id": job_id}) from None
+
+    def _enqueue_on_rq(self, job_id: str, request: dict[str, Any]) -> None:
         options = {"job_id": job_id, "job_timeout": JOB_TIMEOUT_SECONDS, "result_ttl": 24 * 3600,
                    "failure_ttl": 7 * 24 * 3600}
         if request.get("task") == "analysis":

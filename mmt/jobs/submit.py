@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mmt.errors import ConflictError, ValidationError
+from mmt.errors import ConflictError, MMTError, ValidationError
 from mmt.jobs.tasks import staged_upload_path
 from mmt.storage.models import Dataset, Job, utc_now
 
@@ -143,7 +143,8 @@ def retry(state: Any, job: Any) -> str:
 
     The job is claimed first by one conditional UPDATE, so that of two
     concurrent retries of one job only one submits it. The other gets a 409.
-    The claim is released when the submission fails.
+    The claim is released when the submission fails, except when the queue is
+    unreachable: then the new job is the failed, retryable one.
     """
     new_id = uuid.uuid4().hex
     if not _claim_retry(state, job.id, new_id):
@@ -152,6 +153,11 @@ def retry(state: Any, job: Any) -> str:
                             details={"job_id": job.id})
     try:
         return _submit_again(state, job, new_id)
+    except MMTError as error:
+        # The new job is recorded as failed and retryable in its own right, with the staged upload.
+        if error.code != "queue_unavailable":
+            _release_retry(state, job.id)
+        raise
     except BaseException:
         _release_retry(state, job.id)
         raise

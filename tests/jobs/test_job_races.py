@@ -1,4 +1,4 @@
-"""Jobs under concurrent requests and lost workers: two retries of one job, a worker killed mid-job."""
+"""Jobs under concurrent requests and lost parts: two retries of one job, a worker killed mid-job, no Redis."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import sqlalchemy as sa
 import mmt.jobs.tasks as tasks
 from mmt.jobs.tasks import HEARTBEAT_STALE_SECONDS, execute_job
 from mmt.storage.models import Job, utc_now
+from tests.conftest import DATA
 from tests.jobs.test_jobs import close, follow, make_app
 from tests.jobs.test_rq import REDIS_URL, redis_db  # noqa: F401  (redis_db is a fixture)
+from tests.jobs.test_rq import _free_port as free_port
 
 
 def add_failed_job(app, dataset_id: int, job_id: str = "interrupted-job") -> str:
@@ -151,3 +153,42 @@ def test_heartbeat_writes_running_job(app, monkeypatch):
         job = session.get(Job, "beating")
         assert job.state == "completed"
         assert job.retryable is False
+
+
+def test_unreachable_queue_fails_job_retryable(tmp_path):
+    from mmt.storage.models import Job as JobRow
+
+    # Nothing listens on a port just freed, so every Redis command fails at once with "connection refused".
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    app = make_app(f"sqlite:///{tmp_path / 'mmt.sqlite3'}", tmp_path, redis_url=closed)
+    try:
+        client = app.test_client()
+        dataset_id = client.post("/api/upload/pd", data={"file": ((DATA / "pd_germancredit.csv").open("rb"),
+                                                                   "pd_germancredit.csv")},
+                                 content_type="multipart/form-data").get_json()["dataset_id"]
+
+        response = client.post("/api/analyze/pd", json={"dataset_id": dataset_id, "async": True})
+        body = response.get_json()
+        assert response.status_code == 503, body
+        assert body["code"] == "queue_unavailable"
+        job = client.get(f"/api/jobs/{body['details']['job_id']}").get_json()
+        assert job["state"] == "failed"
+        assert job["retryable"] is True
+        assert job["error"]["code"] == "queue_unavailable"
+
+        retried = client.post(f"/api/jobs/{job['job_id']}/retry")
+        assert retried.status_code == 503, retried.get_json()
+        with app.extensions["mmt"].database.session() as session:
+            states = sorted(row.state for row in session.scalars(sa.select(JobRow)))
+        assert states == ["failed", "failed"]
+
+        # A background upload keeps its staged file, so that a retry has it once Redis is back.
+        upload = client.post("/api/upload/pd", data={"file": ((DATA / "pd_germancredit.csv").open("rb"),
+                                                              "pd_germancredit.csv"), "async": "true"},
+                             content_type="multipart/form-data")
+        assert upload.status_code == 503, upload.get_json()
+        upload_job = upload.get_json()["details"]["job_id"]
+        assert client.get(f"/api/jobs/{upload_job}").get_json()["retryable"] is True
+        assert (tmp_path / "data" / "jobs" / f"{upload_job}.upload").is_file()
+    finally:
+        close(app)
