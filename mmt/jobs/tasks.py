@@ -174,7 +174,8 @@ class _Heartbeat:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stopped.set()
-        self.thread.join()
+        # A daemon thread, so that a write stuck on an unreachable database cannot hold up the end of the job.
+        self.thread.join(timeout=10)
 
     def _beat(self) -> None:
         while not self.stopped.wait(HEARTBEAT_SECONDS):
