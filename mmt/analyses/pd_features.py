@@ -49,7 +49,10 @@ def feature_stability_and_importance(inputs: Any, statuses: list, warnings: list
 
 def _quantile_edges(inputs: Any, selection: Selection, feature: str) -> np.ndarray:
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
-    return np.unique(np.asarray(inputs.engine.quantiles(selection, feature, probabilities), dtype=float))
+    quantiles = np.asarray(inputs.engine.quantiles(selection, feature, probabilities), dtype=float)
+    # When more than a bin's share of a feature is -inf or +inf, some quantiles are infinite, or NaN where the
+    # interpolation meets inf - inf. They are dropped because infinite values fall in the first or last bin anyway.
+    return np.unique(quantiles[np.isfinite(quantiles)])
 
 
 def _numeric_counts(inputs: Any, selection: Selection, feature: str, edges: np.ndarray, flag: str | None) -> dict[str, np.ndarray]:

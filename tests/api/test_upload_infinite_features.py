@@ -1,4 +1,4 @@
-"""Stability and WOE through the HTTP layer on a CSV feature with ``inf`` and ``-Infinity``.
+"""Stability, WOE and the PD battery through the HTTP layer on a CSV feature with ``inf`` and ``-Infinity``.
 
 The CSV upload stores the feature as floats, as a Parquet upload of the same
 values does. The bin counts are checked against the reported edges (with
@@ -149,3 +149,40 @@ def test_woe_of_feature_with_infinities(client, portfolio, tmp_path):
         assert entry["iv"] == pytest.approx(iv, rel=1e-12)
         values.append(entry["iv"])
     assert values[0] == values[1]
+
+
+def test_pd_battery_with_mostly_infinite_feature(client, portfolio):
+    # A quarter of the values are +inf and a tenth -inf, so several deciles are infinite and cannot be cut points.
+    texts = list(portfolio["ltv_text"])
+    for row in range(ROWS):
+        if row % 4 == 2:
+            texts[row] = "inf"
+        elif row % 10 == 3:
+            texts[row] = "-inf"
+    values = np.array([float(text) for text in texts])
+    body = _upload_csv(client, {**portfolio, "ltv_text": texts})
+
+    response = client.post("/api/analyze/pd", json={"dataset_id": body["dataset_id"]})
+
+    assert response.status_code == 200, response.get_json()
+    results = parse_strict(response)["results"]
+    entry = results["stability"]["csi"]["ltv"]
+    edges = entry["binning"]["edges"]
+    assert all(math.isfinite(edge) for edge in edges)
+    half = ROWS // 2
+    reference = _bin_counts(values[:half], edges)
+    current = _bin_counts(values[half:], edges)
+    bins = entry["bins"][: len(edges) + 1]
+    assert [item["reference_count"] for item in bins] == reference.tolist()
+    assert [item["current_count"] for item in bins] == current.tolist()
+    assert reference[-1] >= np.sum(values[:half] == np.inf)
+    csi = sum(
+        (now / half - before / half) * math.log((now / half) / (before / half))
+        for before, now in zip(reference, current)
+    )
+    assert entry["statistic"] == pytest.approx(csi, rel=1e-12)
+    [importance] = [item for item in results["variable_importance"] if item["feature"] == "ltv"]
+    current_edges = importance["binning"]["edges"]
+    flags = np.asarray(portfolio["default_flag"])[half:]
+    events = _bin_counts(values[half:][flags == 1], current_edges)
+    assert [item["events"] for item in importance["bins"][: len(current_edges) + 1]] == events.tolist()
