@@ -280,17 +280,26 @@ def _print_statuses(body: dict) -> None:
 
 @main.command()
 @click.argument("result_id", type=int)
-@click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default="html",
-              help="html: one self-contained page with charts; xlsx: one sheet per table (default html).")
+@click.option("--format", "report_format", type=click.Choice(["html", "xlsx"]), default=None,
+              help="html: one self-contained page with charts; xlsx: one sheet per table "
+              "(default xlsx when --output ends in .xlsx, else html).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
-def report(result_id: int, report_format: str, output: Path, url: str | None) -> None:
+def report(result_id: int, report_format: str | None, output: Path, url: str | None) -> None:
     """Write the HTML or Excel report of a stored analysis result."""
+    if report_format is None:
+        report_format = "xlsx" if output.suffix.lower() == ".xlsx" else "html"
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"the folder {output.parent} does not exist. Create it or choose another file.",
+                                 param_hint="--output")
     client = Client(url)
     status, content = client.download(f"/api/analyses/{result_id}/report.{report_format}")
     if status >= 400:
         _fail(status, _error_body(content))
-    output.write_bytes(content)
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        raise click.ClickException(f"Could not write the report to {output}: {error.strerror}.") from error
     click.echo(f"report written to {output}")
 
 

@@ -78,6 +78,27 @@ def test_xlsx_report_over_http(app, client, upload, tmp_path):
     assert len(fetched.sheetnames) > 1
 
 
+def test_xlsx_format_from_output_suffix(app, client, upload, tmp_path):
+    result_id = store_woe_result(client, upload)
+    output = tmp_path / "report.xlsx"
+    with serving(app) as base:
+        outcome = run_report(str(result_id), "--url", base, "--output", str(output))
+    assert outcome.exit_code == 0, outcome.output
+    assert output.read_bytes()[:2] == b"PK"
+    assert len(openpyxl.load_workbook(output).sheetnames) > 1
+
+
+def test_output_folder_missing(app, client, upload, tmp_path):
+    result_id = store_woe_result(client, upload)
+    output = tmp_path / "missing" / "report.html"
+    with serving(app) as base:
+        outcome = run_report(str(result_id), "--url", base, "--output", str(output))
+    assert outcome.exit_code == 2
+    assert f"the folder {output.parent} does not exist" in outcome.output
+    assert "Traceback" not in outcome.output
+    assert not output.exists()
+
+
 def test_unknown_result_over_http(app, tmp_path):
     output = tmp_path / "report.html"
     with serving(app) as base:
