@@ -25,7 +25,8 @@ from typing import Any
 
 from mmt.engine.sorted_cache import file_identity
 
-#: Bytes of query results one process keeps (an estimate from the cell count); the least recently used go first.
+#: Bytes of query results one process keeps, estimated from the cell count and text lengths. The least recently
+#: used go first.
 DEFAULT_CAPACITY = 64 * 1024 * 1024
 #: Results with more cells than this are not kept.
 MAX_ENTRY_CELLS = 200_000
@@ -69,7 +70,7 @@ class QueryResultCache:
     def put(self, key: tuple, rows: list[tuple]) -> None:
         """Keep a copy of ``rows`` under ``key`` unless they are too large."""
         cells = sum(len(row) for row in rows)
-        size = (cells + len(rows)) * _BYTES_PER_CELL
+        size = (cells + len(rows)) * _BYTES_PER_CELL + _text_bytes(rows)
         if cells > MAX_ENTRY_CELLS or size > self.capacity:
             return
         kept = tuple(_copied(row) for row in rows)
@@ -91,6 +92,12 @@ class QueryResultCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _text_bytes(rows: list[tuple]) -> int:
+    """Return the characters and bytes of the text cells, which a fixed size per cell would leave out."""
+    # Levels of a free-text column can be kilobytes each, and such results would otherwise pass the capacity.
+    return sum(len(value) for row in rows for value in row if isinstance(value, (str, bytes)))
 
 
 def _copied(row: tuple) -> tuple:

@@ -115,6 +115,17 @@ def test_capacity_drops_oldest_entries():
     assert cache.get(("third",)) == [(6, 7, 8)]
 
 
+def test_long_texts_count_towards_capacity():
+    cache = QueryResultCache(capacity=1024 * 1024)
+    levels = [(f"{index:04d}" + "x" * 10_000,) for index in range(200)]
+    cache.put(("levels",), levels)
+    # 200 rows of 10,004 characters are about 2 MB, twice the capacity, however few cells they are.
+    assert cache.get(("levels",)) is None
+    assert len(cache) == 0
+    cache.put(("short",), levels[:50])
+    assert cache.get(("short",)) == levels[:50]
+
+
 def test_large_results_not_kept():
     cache = QueryResultCache()
     cache.put(("rows",), [(index,) for index in range(MAX_ENTRY_CELLS + 1)])
