@@ -121,7 +121,16 @@ def _fail(status: int, body: dict) -> None:
     click.echo(f"error ({status}): {message}", err=True)
     if details:
         click.echo(json.dumps(details, indent=2, ensure_ascii=False)[:4000], err=True)
+    if status == 401:
+        click.echo(_api_key_hint(), err=True)
     sys.exit(1)
+
+
+def _api_key_hint() -> str:
+    """Return the next step after a 401, because the server's message names HTTP headers, not MMT_API_KEY."""
+    if os.environ.get("MMT_API_KEY", "").strip():
+        return "The server rejected the key in MMT_API_KEY. Check it, or ask an admin for a new one (mmt apikey create)."
+    return "Set MMT_API_KEY to your API key and run the command again. An admin creates keys with mmt apikey create."
 
 
 def _wait_for_job(client: Client, job_id: str) -> dict:

@@ -137,7 +137,23 @@ def test_report_sends_api_key(database_url, tmp_path, monkeypatch):
         close_app(secured)
     assert without_key.exit_code == 1
     assert "error (401): This request needs an API key" in without_key.output
+    assert "Set MMT_API_KEY to your API key" in without_key.output
     # The key passes access control, so the response is the 404 of a database without results.
     assert with_key.exit_code == 1
     assert "error (404): Analysis result 1 not found." in with_key.output
+    assert not output.exists()
+
+
+def test_report_rejected_api_key(database_url, tmp_path, monkeypatch):
+    secured = make_app(database_url, tmp_path, auth_enabled=True, extra={"admin_api_key": ADMIN_BOOTSTRAP_KEY})
+    output = tmp_path / "report.html"
+    monkeypatch.setenv("MMT_API_KEY", "mmt_not_a_key_of_this_server")
+    try:
+        with serving(secured) as base:
+            outcome = run_report("1", "--url", base, "--output", str(output))
+    finally:
+        close_app(secured)
+    assert outcome.exit_code == 1
+    assert "error (401): The API key is unknown or revoked." in outcome.output
+    assert "The server rejected the key in MMT_API_KEY." in outcome.output
     assert not output.exists()
