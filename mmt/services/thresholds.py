@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any
 
@@ -40,6 +41,15 @@ def current_thresholds(session: Session) -> dict[str, float]:
     return values
 
 
+def _with_suggestions(unknown: list[str]) -> list[str]:
+    """Add the closest accepted key to each unknown one, so that a misspelt key shows its fix."""
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), list(SPECS_BY_KEY), n=1)
+        hints.append(f"{key} (did you mean {close[0]}?)" if close else str(key))
+    return hints
+
+
 def validate_changes(payload: Any) -> dict[str, float]:
     """Check keys, types and ranges of a threshold change request."""
     if not isinstance(payload, dict) or not payload:
@@ -52,7 +62,8 @@ def validate_changes(payload: Any) -> dict[str, float]:
     unknown = sorted(key for key in payload if key not in SPECS_BY_KEY)
     if unknown:
         raise ValidationError(
-            f"Unknown threshold keys: {', '.join(unknown)}.",
+            f"Unknown threshold keys: {', '.join(_with_suggestions(unknown))}. "
+            f"Accepted keys: {', '.join(sorted(SPECS_BY_KEY))}.",
             code="unknown_threshold",
             status=400,
             details={"unknown_keys": unknown, "accepted_keys": sorted(SPECS_BY_KEY)},

@@ -43,6 +43,8 @@ def test_thresholds_unknown_key_rejected(client):
     body = response.get_json()
     assert body["code"] == "unknown_threshold"
     assert body["details"]["unknown_keys"] == ["auc_treshold"]
+    assert "auc_treshold (did you mean auc_threshold?)" in body["error"]
+    assert "Accepted keys: auc_red_threshold, auc_threshold," in body["error"]
     assert client.get("/api/thresholds").get_json()["thresholds"]["auc_threshold"] == 0.7
 
 
