@@ -412,10 +412,10 @@ class _Run:
             what = f"{role} column ({self.by_role[role].description})"
         else:
             what = "column for any of the roles " + " or ".join(group)
-        accepted_text = "; ".join(f"{role}: {', '.join(aliases)}" for role, aliases in accepted.items())
+        accepted_text = "; ".join(f"for {role}: {', '.join(aliases)}" for role, aliases in accepted.items())
         example = json.dumps({group[0]: "<name of your column>"})
         raise ValidationError(
-            f"The file has no {what}. Accepted column names ({accepted_text}). "
+            f"The file has no {what}. Accepted column names {accepted_text}. "
             f"Columns found: {', '.join(found)}. Rename the column, or map it with the upload's form field columns "
             f"(mmt upload --columns), e.g. columns={example}.",
             code="missing_column",

@@ -89,6 +89,7 @@ def test_missing_column_names_role_and_aliases(tmp_path):
     assert "def_flag" in error.details["accepted"]["default_flag"]
     assert "default_flag" in error.message
     assert "def_flag" in error.message
+    assert "Accepted column names for default_flag: default_flag, def_flag," in error.message
     assert "rating_grade" in error.details["columns_found"]
 
 

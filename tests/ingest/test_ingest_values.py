@@ -260,6 +260,8 @@ def test_missing_pd_and_score(tmp_path):
     error = error_of(write(tmp_path, "obligor_id,default_flag\nA1,0\n"))
     assert error.code == "missing_column"
     assert error.details["role"] == ["pd", "score"]
+    assert "Accepted column names for pd: pd," in error.message
+    assert "; for score: score," in error.message
 
 
 def test_ead_needs_prediction(tmp_path):
