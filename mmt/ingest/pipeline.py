@@ -667,7 +667,10 @@ class _Run:
                 self.warnings.append(
                     {
                         "code": "column_renamed",
-                        "message": f'Column "{converter.name}" clashes with a role column of the same name and is stored as "{new_name}".',
+                        "message": (
+                            f'Column "{converter.name}" clashes with a role column of the same name and is stored as '
+                            f'"{new_name}": its name and its column number in the file.'
+                        ),
                         "details": {"column": converter.name, "stored_as": new_name},
                     }
                 )

@@ -297,7 +297,10 @@ def test_explicit_mapping_wins(tmp_path):
     data = read(tmp_path / "upload.csv")
     assert data["pd"] == [0.1, 0.2]
     assert data["pd_4"] == [0.9, 0.8]
-    assert any(item["code"] == "column_renamed" for item in result.warnings)
+    renamed = [item for item in result.warnings if item["code"] == "column_renamed"]
+    assert len(renamed) == 1
+    assert renamed[0]["details"] == {"column": "pd", "stored_as": "pd_4"}
+    assert 'stored as "pd_4": its name and its column number in the file.' in renamed[0]["message"]
 
 
 def test_mapping_none_blocks_alias(tmp_path):
