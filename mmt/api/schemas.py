@@ -181,7 +181,7 @@ class ThresholdsResponse(BaseModel):
     thresholds: dict[str, float]
     defaults: dict[str, float]
     specs: list[dict[str, Any]]
-    warnings: list[str] = []
+    warnings: list[dict[str, Any]] = []
 
 
 class ThresholdsSaved(BaseModel):
@@ -189,7 +189,7 @@ class ThresholdsSaved(BaseModel):
     message: str
     thresholds: dict[str, float]
     changed: dict[str, dict[str, float | None]]
-    warnings: list[str] = []
+    warnings: list[dict[str, Any]] = []
 
 
 class ThresholdHistoryResponse(BaseModel):

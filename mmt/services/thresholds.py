@@ -114,23 +114,26 @@ EQUIVALENT_BANDS = (
 )
 
 
-def threshold_warnings(values: dict[str, float]) -> list[str]:
+def threshold_warnings(values: dict[str, float]) -> list[dict[str, Any]]:
     """Name the AUC and Gini bands that disagree, since Gini = 2 AUC - 1 for the same model.
 
     With disagreeing bands one model gets two colours, e.g. AUC green and
     Gini amber, which a committee reads as two findings. The change is kept,
     and the warning gives the value that would match.
     """
-    messages = []
+    warnings = []
     for auc_key, gini_key in EQUIVALENT_BANDS:
         auc, gini = values[auc_key], values[gini_key]
         if not math.isclose(2 * auc - 1, gini, abs_tol=1e-9):
-            messages.append(
+            message = (
                 f"{auc_key} {auc:g} and {gini_key} {gini:g} disagree: Gini = 2 AUC - 1, so AUC {auc:g} is "
                 f"Gini {2 * auc - 1:g}, and a model between the two gets different colours for AUC and Gini. "
                 f"Set {gini_key} to {2 * auc - 1:g} or {auc_key} to {(gini + 1) / 2:g} to make them agree."
             )
-    return messages
+            warnings.append({"code": "auc_gini_bands_disagree", "message": message,
+                             "details": {auc_key: auc, gini_key: gini, "matching_gini": 2 * auc - 1,
+                                         "matching_auc": (gini + 1) / 2}})
+    return warnings
 
 
 def save_thresholds(session: Session, payload: Any, changed_by: str | None = None) -> tuple[dict[str, float], dict[str, dict]]:

@@ -80,17 +80,20 @@ def test_auc_band_alone_warned(client):
     assert response.status_code == 200
     body = response.get_json()
     assert body["thresholds"]["auc_threshold"] == 0.75
-    [message] = body["warnings"]
+    [warning] = body["warnings"]
+    assert warning["code"] == "auc_gini_bands_disagree"
     # Gini = 2 AUC - 1: AUC 0.75 is Gini 0.5, and Gini 0.4 is AUC 0.7.
-    assert "auc_threshold 0.75 and gini_threshold 0.4 disagree" in message
-    assert "Set gini_threshold to 0.5 or auc_threshold to 0.7" in message
-    assert client.get("/api/thresholds").get_json()["warnings"] == [message]
+    assert "auc_threshold 0.75 and gini_threshold 0.4 disagree" in warning["message"]
+    assert "Set gini_threshold to 0.5 or auc_threshold to 0.7" in warning["message"]
+    assert warning["details"]["matching_gini"] == 2 * 0.75 - 1
+    assert warning["details"]["matching_auc"] == (0.4 + 1) / 2
+    assert client.get("/api/thresholds").get_json()["warnings"] == [warning]
 
 
 def test_matching_bands_clear_warning(client):
     client.post("/api/thresholds", json={"auc_red_threshold": 0.65})
     warned = client.get("/api/thresholds").get_json()["warnings"]
     assert len(warned) == 1
-    assert "auc_red_threshold 0.65 and gini_red_threshold 0.2" in warned[0]
+    assert "auc_red_threshold 0.65 and gini_red_threshold 0.2" in warned[0]["message"]
     response = client.post("/api/thresholds", json={"gini_red_threshold": 2 * 0.65 - 1})
     assert response.get_json()["warnings"] == []
