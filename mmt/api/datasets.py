@@ -70,6 +70,8 @@ def get_one(dataset_id: int):
 @bp.route("/api/database/datasets/<int:dataset_id>", methods=["PUT", "PATCH"])
 @documented("put", "/api/datasets/{dataset_id}", "Rename, describe or flag a dataset as baseline", "datasets", request=DatasetUpdate, response=DatasetResponse)
 @documented("put", "/api/database/datasets/{dataset_id}", "Update a dataset (original front-end path)", "datasets", request=DatasetUpdate, response=DatasetResponse)
+@documented("patch", "/api/datasets/{dataset_id}", "Rename, describe or flag a dataset as baseline (same as PUT)", "datasets", request=DatasetUpdate, response=DatasetResponse)
+@documented("patch", "/api/database/datasets/{dataset_id}", "Update a dataset (original front-end path, same as PUT)", "datasets", request=DatasetUpdate, response=DatasetResponse)
 def update(dataset_id: int):
     changes = DatasetUpdate.model_validate(json_body(allow_empty=False))
     with app_state().database.session() as session:
