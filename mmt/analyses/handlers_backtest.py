@@ -11,6 +11,7 @@ from mmt.analyses.frames import read_frame
 from mmt.analyses.lgd import LGDOptions, analyze_lgd
 from mmt.api.schemas import AnalyzeBase
 from mmt.errors import MMTError
+from mmt.ingest.specs import article
 from mmt.services.analyses import AnalysisRun, register, resolve_dataset, same_content, same_content_warning
 from mmt.services.datasets import get_dataset
 
@@ -45,7 +46,7 @@ def _reference(state: Any, session, request: AnalyzeBase, model_type: str):
     reference = get_dataset(session, request.reference_dataset_id)
     if reference.model_type != model_type:
         raise MMTError(
-            f"Reference dataset {reference.id} is a '{reference.model_type}' upload, not {model_type}.",
+            f"Reference dataset {reference.id} is {article(reference.model_type)} '{reference.model_type}' upload, not {model_type}.",
             code="wrong_dataset_type", details={"reference_dataset_id": reference.id, "model_type": reference.model_type},
         )
     return reference, read_frame(state, reference)

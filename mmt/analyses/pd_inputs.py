@@ -15,6 +15,7 @@ from mmt.analyses.pd import PDInputs
 from mmt.api.schemas import PDAnalyzeRequest
 from mmt.engine.base import Engine, Selection
 from mmt.errors import MMTError, ValidationError
+from mmt.ingest.specs import article
 from mmt.services.analyses import same_content, same_content_warning
 from mmt.services.datasets import get_dataset, parquet_path
 from mmt.stats.master_scale import normalise_grade, resolve_grade_order
@@ -212,7 +213,7 @@ def build_pd_inputs(state: Any, session: Session, dataset: Dataset, request: PDA
     if request.reference_dataset_id is not None and not same_dataset:
         reference_dataset = get_dataset(session, request.reference_dataset_id)
         if reference_dataset.model_type not in ("pd", "pd_baseline"):
-            raise MMTError(f"Reference dataset {reference_dataset.id} is a '{reference_dataset.model_type}' upload, not PD.",
+            raise MMTError(f"Reference dataset {reference_dataset.id} is {article(reference_dataset.model_type)} '{reference_dataset.model_type}' upload, not PD.",
                            code="wrong_dataset_type", details={"reference_dataset_id": reference_dataset.id})
         description = {"source": "reference_dataset_id", "dataset_id": reference_dataset.id}
     elif same_dataset:

@@ -17,6 +17,11 @@ from mmt.errors import ValidationError
 
 MODEL_TYPES = ("pd", "pd_baseline", "lgd", "ead", "macro", "ratings")
 
+
+def article(model_type: str) -> str:
+    """Return the article that goes before a model type in a message: "an" for those read letter by letter from a vowel sound."""
+    return "an" if model_type in ("lgd", "ead") else "a"
+
 #: Value kinds. ``binary`` is a 0/1 flag, ``grade`` a rating kept as integer
 #: when every value is an integer and as text otherwise, ``period`` a date or
 #: period that may also be a plain text label such as ``reference``.

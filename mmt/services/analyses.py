@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mmt import __version__
 from mmt.errors import ConflictError, MMTError, NotFoundError
+from mmt.ingest.specs import article
 from mmt.jsonsafe import to_jsonable
 from mmt.services.datasets import get_dataset, latest_dataset
 from mmt.services.thresholds import current_thresholds
@@ -64,7 +65,7 @@ def resolve_dataset(session: Session, dataset_id: int | None, model_types: tuple
         dataset = get_dataset(session, dataset_id)
         if dataset.model_type not in model_types:
             raise MMTError(
-                f"Dataset {dataset_id} is a '{dataset.model_type}' upload; the {label} analysis needs one of: "
+                f"Dataset {dataset_id} is {article(dataset.model_type)} '{dataset.model_type}' upload; the {label} analysis needs one of: "
                 f"{', '.join(model_types)}.",
                 code="wrong_dataset_type",
                 details={"dataset_id": dataset_id, "model_type": dataset.model_type, "accepted": list(model_types)},

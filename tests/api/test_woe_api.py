@@ -190,6 +190,7 @@ def test_lgd_dataset_rejected(client, upload):
 
     assert response.status_code == 400
     assert response.get_json()["code"] == "wrong_dataset_type"
+    assert f"Dataset {dataset_id} is an 'lgd' upload" in response.get_json()["error"]
 
 
 def test_reference_dataset_rejected(client, german_id):
