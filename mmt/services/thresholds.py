@@ -131,8 +131,9 @@ def threshold_warnings(values: dict[str, float]) -> list[dict[str, Any]]:
                 f"Set {gini_key} to {2 * auc - 1:g} or {auc_key} to {(gini + 1) / 2:g} to make them agree."
             )
             warnings.append({"code": "auc_gini_bands_disagree", "message": message,
-                             "details": {auc_key: auc, gini_key: gini, "matching_gini": 2 * auc - 1,
-                                         "matching_auc": (gini + 1) / 2}})
+                             # Rounded so that 2 * 0.7 - 1 reads 0.4, not 0.3999999999999999.
+                             "details": {auc_key: auc, gini_key: gini, "matching_gini": round(2 * auc - 1, 12),
+                                         "matching_auc": round((gini + 1) / 2, 12)}})
     return warnings
 
 

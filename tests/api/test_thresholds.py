@@ -85,8 +85,8 @@ def test_auc_band_alone_warned(client):
     # Gini = 2 AUC - 1: AUC 0.75 is Gini 0.5, and Gini 0.4 is AUC 0.7.
     assert "auc_threshold 0.75 and gini_threshold 0.4 disagree" in warning["message"]
     assert "Set gini_threshold to 0.5 or auc_threshold to 0.7" in warning["message"]
-    assert warning["details"]["matching_gini"] == 2 * 0.75 - 1
-    assert warning["details"]["matching_auc"] == (0.4 + 1) / 2
+    assert warning["details"]["matching_gini"] == 0.5
+    assert warning["details"]["matching_auc"] == 0.7
     assert client.get("/api/thresholds").get_json()["warnings"] == [warning]
 
 
@@ -97,3 +97,9 @@ def test_matching_bands_clear_warning(client):
     assert "auc_red_threshold 0.65 and gini_red_threshold 0.2" in warned[0]["message"]
     response = client.post("/api/thresholds", json={"gini_red_threshold": 2 * 0.65 - 1})
     assert response.get_json()["warnings"] == []
+
+
+def test_matching_value_rounded(client):
+    warned = client.post("/api/thresholds", json={"gini_threshold": 0.45}).get_json()["warnings"]
+    # 2 * 0.7 - 1 is 0.3999999999999999 in doubles.
+    assert warned[0]["details"]["matching_gini"] == 0.4
