@@ -9,7 +9,7 @@ about 0.25 s of a 0.37 s re-analysis once the sorted columns are at hand
 parameters and the Parquet files it reads. A stored Parquet copy never
 changes, so the rows are stored under a key made of the text, the
 parameters and each file's identity (path, inode, size and modification
-time). A replaced file therefore never answers from an old entry.
+time). A replaced file therefore never matches an old entry.
 
 Only queries that read at least one Parquet file named by a parameter are
 stored, and only results of at most :data:`MAX_ENTRY_CELLS` cells: large

@@ -149,11 +149,11 @@ def _raise_if_dataset_deleted(state: Any, payload: dict[str, Any], loaded: set[i
     if not requested:
         return
     with state.database.session() as session:
-        gone = [dataset_id for dataset_id in sorted(requested) if session.get(Dataset, dataset_id) is None]
-    if gone:
+        deleted = [dataset_id for dataset_id in sorted(requested) if session.get(Dataset, dataset_id) is None]
+    if deleted:
         raise ConflictError(
-            f"Dataset {', '.join(map(str, gone))} was deleted while the analysis ran; nothing was stored.",
-            code="dataset_deleted", details={"dataset_ids": gone},
+            f"Dataset {', '.join(map(str, deleted))} was deleted while the analysis ran; nothing was stored.",
+            code="dataset_deleted", details={"dataset_ids": deleted},
         ) from error
 
 

@@ -285,8 +285,8 @@ def test_concurrent_result_deletes_audit_once(app, client, monkeypatch):
     # Both requests read the result before either deletes it, unless a lock keeps the second one waiting.
     both_read = threading.Barrier(2, timeout=3)
 
-    def read_then_wait(session, wanted_id, **options):
-        record = original(session, wanted_id, **options)
+    def read_then_wait(session, dataset_id, **options):
+        record = original(session, dataset_id, **options)
         try:
             both_read.wait()
         except threading.BrokenBarrierError:
