@@ -224,5 +224,16 @@ class JobOut(BaseModel):
     updated_at: str
 
 
+class JobListResponse(BaseModel):
+    """One page of background jobs, newest first."""
+
+    success: bool = True
+    jobs: list[JobOut]
+    total: int = Field(description="Jobs that match the filters, on every page together.")
+    limit: int
+    next_cursor: str | None = Field(
+        description="Pass as cursor to get the next, older page; null on the last page.")
+
+
 def iso(value: dt.datetime | None) -> str:
     return value.isoformat() if value else ""
