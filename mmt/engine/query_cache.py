@@ -19,10 +19,9 @@ keep those.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
+from mmt.engine.bounded_store import BoundedStore
 from mmt.engine.sorted_cache import file_identity
 
 #: Bytes of query results one process keeps, estimated from the cell count and text lengths. The least recently
@@ -53,45 +52,42 @@ class QueryResultCache:
     """A thread-safe least-recently-used store of query rows, bounded in estimated bytes."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple, tuple[tuple, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._store: BoundedStore[tuple] = BoundedStore(capacity, size=_estimated_bytes)
+
+    @property
+    def capacity(self) -> int:
+        """Bytes of results kept at most."""
+        return self._store.capacity
+
+    @capacity.setter
+    def capacity(self, value: int) -> None:
+        self._store.capacity = value
 
     def get(self, key: tuple) -> list[tuple] | None:
         """Return a copy of the rows under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            self._entries.move_to_end(key)
-        return [_copied(row) for row in found[0]]
+        found = self._store.get(key)
+        if found is None:
+            return None
+        return [_copied(row) for row in found]
 
     def put(self, key: tuple, rows: list[tuple]) -> None:
         """Keep a copy of ``rows`` under ``key`` unless they are too large."""
-        cells = sum(len(row) for row in rows)
-        size = (cells + len(rows)) * _BYTES_PER_CELL + _text_bytes(rows)
-        if cells > MAX_ENTRY_CELLS or size > self.capacity:
+        if sum(len(row) for row in rows) > MAX_ENTRY_CELLS:
             return
-        kept = tuple(_copied(row) for row in rows)
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= previous[1]
-            self._entries[key] = (kept, size)
-            self._bytes += size
-            while self._bytes > self.capacity:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
+        self._store.put(key, tuple(_copied(row) for row in rows))
 
     def clear(self) -> None:
         """Forget every entry."""
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
+        self._store.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._store)
+
+
+def _estimated_bytes(rows) -> int:
+    """Return the estimated bytes of result rows: a fixed size per cell and row, plus the text."""
+    cells = sum(len(row) for row in rows)
+    return (cells + len(rows)) * _BYTES_PER_CELL + _text_bytes(rows)
 
 
 def _text_bytes(rows: list[tuple]) -> int:

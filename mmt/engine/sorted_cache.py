@@ -12,10 +12,9 @@ never served from an old entry.
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from typing import Any
 
+from mmt.engine.bounded_store import BoundedStore
 from mmt.engine.columns import SortedColumn
 
 #: Bytes of sorted columns one process keeps between analyses (``MMT_SORTED_CACHE_MB``
@@ -32,48 +31,11 @@ def file_identity(path: Any) -> tuple | None:
     return (str(path), status.st_ino, status.st_size, status.st_mtime_ns)
 
 
-class SortedColumnCache:
+class SortedColumnCache(BoundedStore[SortedColumn]):
     """A thread-safe least-recently-used store of :class:`SortedColumn` by key, bounded in bytes."""
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        self.capacity = capacity
-        self._entries: OrderedDict[tuple, SortedColumn] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> SortedColumn | None:
-        """Return the entry under ``key`` (now the most recently used), or None."""
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, column: SortedColumn) -> None:
-        """Keep ``column`` under ``key`` unless it alone exceeds the capacity."""
-        size = column.nbytes
-        if size > self.capacity:
-            return
-        with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= previous.nbytes
-            self._entries[key] = column
-            self._bytes += size
-            while self._bytes > self.capacity:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= dropped.nbytes
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held now."""
-        return self._bytes
+        super().__init__(capacity, size=lambda column: column.nbytes)
 
 
 #: The store shared by every engine of this process.
