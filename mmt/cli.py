@@ -1,4 +1,4 @@
-"""The ``mmt`` command: serve, worker, db upgrade, upload, analyze, report, demo.
+"""The ``mmt`` command: serve, worker, db upgrade, upload, analyze, jobs, report, demo.
 
 Commands other than ``serve`` run in-process against the configured database
 (``DATABASE_URL``, else the SQLite file in the instance folder), or against
@@ -278,13 +278,62 @@ def analyze(analysis_type: str, dataset_id: int | None, analysis_options: str | 
         click.echo(f"full result written to {output}")
 
 
+# Status lines whose value is not the figure their metric name suggests, with what the value is.
+STATUS_VALUE_LABELS = {
+    # The value is the p-value of test_auc_against_reference (H0: the AUC has not dropped), not an AUC.
+    "discrimination.auc_vs_reference": "p-value of the one-sided ECB test that the AUC dropped below the reference AUC",
+}
+
+
 def _print_statuses(body: dict) -> None:
     results = body.get("results", {})
     click.echo(f"analysis result {body.get('analysis_result_id')}")
     for entry in results.get("summary_statuses", [])[:60]:
         value = entry.get("value")
         shown = f"{value:.6g}" if isinstance(value, (int, float)) else "n/a"
+        label = STATUS_VALUE_LABELS.get(entry.get("metric"))
+        if label:
+            shown = f"{shown} ({label})"
         click.echo(f"  {entry.get('status') or '-':6} {entry.get('metric')}: {shown}")
+
+
+@main.command()
+@click.option("--state", "states", multiple=True,
+              help="Only jobs in this state: queued, running, completed or failed. Repeat it, or separate "
+              "states with commas.")
+@click.option("--limit", type=int, default=None, help="Number of newest jobs to list (server default 50, at most 500).")
+@click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
+def jobs(states: tuple[str, ...], limit: int | None, url: str | None) -> None:
+    """List background jobs, newest first: id, state, progress, kind, creation time and result link."""
+    from urllib.parse import urlencode
+
+    client = Client(url)
+    query = [("state", state) for state in states]
+    if limit is not None:
+        query.append(("limit", str(limit)))
+    status, body = client.request("GET", "/api/jobs" + (f"?{urlencode(query)}" if query else ""))
+    if status >= 400:
+        _fail(status, body)
+    listed = body.get("jobs", [])
+    if not listed:
+        click.echo("no jobs" + (f" in state {', '.join(states)}" if states else ""))
+        return
+    click.echo(f"{'id':32}  {'state':9}  {'progress':>8}  {'kind':25}  {'created (UTC)':19}  result")
+    for job in listed:
+        click.echo(f"{job['job_id']:32}  {job['state']:9}  {job['progress']:7.0f}%  {job['kind']:25}  "
+                   f"{job['created_at'][:19]:19}  {_job_outcome(job, client.url)}")
+    if body.get("next_cursor"):
+        click.echo(f"{len(listed)} newest of {body.get('total')} jobs; raise --limit to list more.")
+
+
+def _job_outcome(job: dict, base_url: str | None) -> str:
+    """Return the result link of a job, or for a failed job its error code and whether it can be retried."""
+    if job.get("result_url"):
+        return (base_url or "") + job["result_url"]
+    if job.get("state") == "failed":
+        code = (job.get("error") or {}).get("code", "unknown error")
+        return f"{code}, retry with POST /api/jobs/{job['job_id']}/retry" if job.get("retryable") else code
+    return "-"
 
 
 @main.command()
