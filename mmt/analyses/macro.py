@@ -313,6 +313,9 @@ class _Prepared:
     development: np.ndarray
     sample_source: str
     excluded: dict[str, str]
+    date_column: str
+    # Column whose labels split the samples, None when split decided or no such column exists.
+    sample_column: str | None
     warnings: list[str] = field(default_factory=list)
     # Columns excluded as transforms of the target, on the target's rows.
     target_transforms: dict[str, np.ndarray] = field(default_factory=dict)
@@ -446,7 +449,9 @@ def _prepare(frame: pd.DataFrame, options: MacroOptions, date_name: str) -> _Pre
         if fitted_values is None:
             fitted = None
 
-    development, sample_source = _development_mask(frame, options, dates, columns)
+    development, sample_source, sample_column = _development_mask(
+        frame, options, dates, columns
+    )
     labels = (
         [str(v) for v in frame["date_label"]] if "date_label" in frame.columns else None
     )
@@ -465,6 +470,8 @@ def _prepare(frame: pd.DataFrame, options: MacroOptions, date_name: str) -> _Pre
         development=development,
         sample_source=sample_source,
         excluded=excluded,
+        date_column=date_name,
+        sample_column=sample_column,
         warnings=warnings,
         target_transforms={
             name: frame[name].to_numpy(dtype=float) for name in transforms
@@ -885,7 +892,8 @@ def _development_mask(
     options: MacroOptions,
     dates: pd.DatetimeIndex,
     columns: list[str],
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, str, str | None]:
+    """Return the development mask, a description of its source and the sample column read."""
     n = len(frame)
     if isinstance(options.split, (int, float)):
         share = float(options.split)
@@ -896,7 +904,7 @@ def _development_mask(
                 details={"option": "split", "value": share},
             )
         count = max(1, int(round(share * n)))
-        return np.arange(n) < count, f"first {count} of {n} rows (split {share:g})"
+        return np.arange(n) < count, f"first {count} of {n} rows (split {share:g})", None
     if isinstance(options.split, str):
         boundary = _parse_boundary(options.split)
         mask = np.asarray(dates <= boundary)
@@ -906,7 +914,7 @@ def _development_mask(
                 code="invalid_options",
                 details={"option": "split", "value": options.split},
             )
-        return mask, f"dates up to {boundary.date()} (split {options.split!r})"
+        return mask, f"dates up to {boundary.date()} (split {options.split!r})", None
 
     sample_name = options.sample_column
     if sample_name is not None:
@@ -914,7 +922,7 @@ def _development_mask(
     else:
         sample_name = next((c for c in columns if _key(c) == "sample"), None)
     if sample_name is None:
-        return np.ones(n, dtype=bool), "all rows (no split and no sample column)"
+        return np.ones(n, dtype=bool), "all rows (no split and no sample column)", None
 
     labels = (
         frame[sample_name]
@@ -940,7 +948,7 @@ def _development_mask(
             code="invalid_sample_label",
             details={"column": sample_name},
         )
-    return mask, f"column {sample_name!r}"
+    return mask, f"column {sample_name!r}", sample_name
 
 
 def _parse_boundary(text: str) -> pd.Timestamp:
@@ -1572,7 +1580,7 @@ def _correlograms(
     if values is None:
         entry = {"value": None, "status": "not_computable", "reason": reason}
         return {"acf": entry, "pacf": entry}
-    usable = min(lags, values.size // 2 - 1)
+    usable = _usable_acf_lags(lags, values.size)
     result = {}
     for kind in ("acf", "pacf"):
         try:
@@ -1582,6 +1590,12 @@ def _correlograms(
         except NotComputable as error:
             result[kind] = not_computable_entry(error)
     return result
+
+
+def _usable_acf_lags(lags: int, size: int) -> int:
+    # statsmodels' PACF needs fewer lags than half the series length. A result
+    # below 1 makes the correlogram not computable.
+    return min(lags, size // 2 - 1)
 
 
 def _time_series_section(
@@ -1663,14 +1677,15 @@ def _parameters(
     limits: dict[str, float],
 ) -> dict[str, Any]:
     used = options.model_dump()
-    residual_count = (
-        int(model.fit.nobs) if model.fit is not None else int(data.development.sum())
-    )
+    stationarity = _stationarity_options(options, alpha)
     used.update(
         {
             "target": data.target,
             "regressors": data.regressors,
             "fitted": data.fitted,
+            "date": data.date_column,
+            "sample_column": data.sample_column,
+            "pp_trend": stationarity.effective_pp_trend,
             "excluded_columns": data.excluded,
             "target_transforms": list(data.target_transforms),
             "significance_level": alpha,
@@ -1681,11 +1696,10 @@ def _parameters(
             "window_end": data.dates[-1].date().isoformat(),
             "rows": len(data.dates),
             "frequency": data.frequency,
-            "ljungbox_lags": options.ljungbox_lags
-            or default_ljungbox_lags(residual_count),
+            **_lag_parameters(data, model, options),
             "hac_lags": model.hac_lags,
             "cov_type": "HAC" if options.hac else "nonrobust",
-            "stationarity": _stationarity_options(options, alpha).to_dict(),
+            "stationarity": stationarity.to_dict(),
             "thresholds": {
                 key: limits[key]
                 for key in (
@@ -1707,6 +1721,42 @@ def _parameters(
         }
     )
     return used
+
+
+def _lag_parameters(
+    data: _Prepared, model: _Model, options: MacroOptions
+) -> dict[str, int | None]:
+    """Return the lags the Ljung-Box tests and correlograms used, None where a series is absent.
+
+    The regression residuals cover the development sample and the fitted
+    column's errors every row with a fitted value, so their default lags can
+    differ.
+    """
+    lags: dict[str, int | None] = {
+        "ljungbox_lags": None,
+        "fitted_error_ljungbox_lags": None,
+        "residual_acf_lags": None,
+        "fitted_error_acf_lags": None,
+    }
+    if model.fit is not None:
+        count = int(model.fit.nobs)
+        lags["ljungbox_lags"] = options.ljungbox_lags or default_ljungbox_lags(count)
+        lags["residual_acf_lags"] = _positive_or_none(
+            _usable_acf_lags(options.acf_lags, count)
+        )
+    if data.fitted_values is not None:
+        count = int(np.isfinite(data.fitted_values).sum())
+        lags["fitted_error_ljungbox_lags"] = (
+            options.ljungbox_lags or default_ljungbox_lags(count)
+        )
+        lags["fitted_error_acf_lags"] = _positive_or_none(
+            _usable_acf_lags(options.acf_lags, count)
+        )
+    return lags
+
+
+def _positive_or_none(value: int) -> int | None:
+    return value if value >= 1 else None
 
 
 def _first(dates: pd.DatetimeIndex) -> str | None:
