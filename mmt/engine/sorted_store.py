@@ -18,6 +18,11 @@ place, so a reader sees a whole file or none. A file that cannot be read is
 deleted and the columns are computed again. The files of one dataset take
 at most :data:`MAX_SIZE_RATIO` times its Parquet copy; beyond that nothing
 more is written. Deleting a dataset deletes its folder and these files.
+
+NOTE: the share is checked under a lock of one process. Server processes
+that write different columns of one dataset at the same moment can each
+pass the check, so the folder can exceed its share by about one column per
+process.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +48,8 @@ LOGGER = logging.getLogger(__name__)
 FOLDER = "sorted"
 #: The sorted columns of a dataset may take this many times the size of its Parquet copy.
 MAX_SIZE_RATIO = 2.0
+#: A temporary file untouched for this many seconds was left by a writer that died, and is deleted.
+STALE_TEMPORARY_SECONDS = 3600
 # The four sorted arrays share one type and are stored one after the other in one .npy file, which is
 # memory-mapped when read. Their lengths and the missing counts go to a second file.
 _ARRAYS = ("values", "events", "flag_missing", "flag_other")
@@ -111,6 +119,7 @@ class SortedColumnStore:
             with self._lock:
                 # No parents: a dataset deleted meanwhile must not get its folder back.
                 folder.mkdir(exist_ok=True)
+                _delete_stale_temporaries(folder)
                 used = sum(item.stat().st_size for item in folder.iterdir() if item.suffix == ".npy")
                 if used + sorted_column.nbytes > MAX_SIZE_RATIO * parquet.stat().st_size:
                     return
@@ -130,6 +139,24 @@ class SortedColumnStore:
     def flush(self) -> None:
         """Wait until every queued file is written (tests and benchmarks call this)."""
         self._writer.submit(lambda: None).result()
+
+
+def _delete_stale_temporaries(folder: Path) -> None:
+    """Delete the temporary files of ``folder`` that no writer has touched for :data:`STALE_TEMPORARY_SECONDS`.
+
+    A process killed while it wrote a sorted column leaves its temporary file
+    behind. Writing one column takes far less than an hour even at tens of
+    millions of rows, so an hour-old file has no writer.
+    """
+    oldest = time.time() - STALE_TEMPORARY_SECONDS
+    for item in folder.glob(".*.tmp"):
+        try:
+            if item.stat().st_mtime < oldest:
+                item.unlink()
+                LOGGER.info("deleted %s, a sorted column file left unfinished by a stopped process", item)
+        except OSError:
+            # Another process deleted it first, which is the outcome wanted.
+            continue
 
 
 def _write_atomically(path: Path, array: np.ndarray) -> None:

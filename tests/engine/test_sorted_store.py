@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -191,3 +193,21 @@ def test_dataset_deleted_during_write_leaves_nothing(dataset, monkeypatch):
     store.save(("identity",), Selection(dataset), "pd", FLAG, columns["pd"])
     store.flush()
     assert not (dataset.parent / "sorted").exists()
+
+
+def test_stale_temporary_file_deleted(dataset):
+    folder = dataset.parent / "sorted"
+    folder.mkdir()
+    stale = folder / ".left-by-killed-writer.npy.0123.tmp"
+    stale.write_bytes(b"\x93NUMPY partial")
+    hours_ago = time.time() - 2 * sorted_store.STALE_TEMPORARY_SECONDS
+    os.utime(stale, (hours_ago, hours_ago))
+    recent = folder / ".being-written.npy.4567.tmp"
+    recent.write_bytes(b"\x93NUMPY partial")
+
+    _sorted(DuckDBEngine(), Selection(dataset))
+    STORE.flush()
+
+    assert not stale.exists()
+    assert recent.exists()
+    assert len(list(folder.glob("*.counts.npy"))) == len(COLUMNS)
