@@ -79,8 +79,8 @@ def _listed(parameter: str, accepted: tuple[str, ...]) -> list[str]:
         values.extend(part.strip() for part in raw.split(",") if part.strip())
     unknown = [value for value in values if value not in accepted]
     if unknown:
-        shown = ", ".join(repr(value[:40]) for value in unknown[:5])
-        raise _query_error(parameter, f"Unknown {parameter} {shown}. Use one or more of: {', '.join(accepted)}.",
+        quoted = ", ".join(repr(value[:40]) for value in unknown[:5])
+        raise _query_error(parameter, f"Unknown {parameter} {quoted}. Use one or more of: {', '.join(accepted)}.",
                            values=[value[:40] for value in unknown[:5]], accepted=list(accepted))
     return list(dict.fromkeys(values))
 
@@ -114,7 +114,7 @@ def _decode_cursor(raw: str) -> tuple[dt.datetime, str]:
         created_at = dt.datetime.fromisoformat(created)
     except ValueError:  # binascii.Error and UnicodeDecodeError included
         raise invalid from None
-    # Stored times are naive UTC, and ids are at most 64 characters.
+    # Stored times are naive UTC, and no stored id is longer than 64 characters.
     if not job_id or len(job_id) > 64 or created_at.tzinfo is not None:
         raise invalid
     return created_at, job_id
