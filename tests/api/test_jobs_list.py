@@ -246,3 +246,14 @@ def test_list_needs_valid_key(secured, headers):
     response = application.test_client().get("/api/jobs", headers=headers)
     assert response.status_code == 401
     assert "jobs" not in response.get_json()
+
+
+def test_list_documented_in_openapi(client):
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/jobs"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert sorted(parameters) == ["cursor", "dataset_id", "kind", "limit", "state"]
+    assert parameters["state"]["schema"]["items"]["enum"] == ["queued", "running", "completed", "failed"]
+    assert parameters["limit"]["schema"]["maximum"] == 500
+    assert parameters["limit"]["schema"]["default"] == 50
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobListResponse"}
