@@ -257,3 +257,30 @@ def test_list_documented_in_openapi(client):
     assert parameters["limit"]["schema"]["default"] == 50
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/JobListResponse"}
+
+
+def test_job_lost_by_rq_lists_as_failed(tmp_path):
+    """A queued job that the RQ queue does not hold lists as failed once the enqueue grace period is over."""
+    import os
+    import uuid
+
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    redis_url = os.environ.get("MMT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        Redis.from_url(redis_url, socket_connect_timeout=1).ping()
+    except RedisError:
+        pytest.skip(f"no Redis at {redis_url}")
+    application = make_app(f"sqlite:///{tmp_path / 'mmt.sqlite3'}", tmp_path, redis_url=redis_url)
+    try:
+        assert application.extensions["mmt"].jobs.name == "rq"
+        # Ids never put on the queue, so the test reads Redis and writes nothing to it.
+        lost, recent = uuid.uuid4().hex, uuid.uuid4().hex
+        add_job(application, lost, 1, state="queued", updated_at=utc_now() - dt.timedelta(hours=1))
+        add_job(application, recent, 2, state="queued", updated_at=utc_now())
+        client = application.test_client()
+        assert listed_ids(client, "?state=queued") == [recent]
+        assert listed_ids(client, "?state=failed") == [lost]
+    finally:
+        close_app(application)
