@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 
 from mmt.analyses.common import grouped_warnings, metric_entry, not_computable_entry
-from mmt.analyses.pd_features import feature_stability_and_importance
+from mmt.analyses.pd_features import (
+    feature_quantile_edges,
+    feature_stability_and_importance,
+    finite_range_groupings,
+)
 from mmt.analyses.pd_scale import pd_scale_warning
 from mmt.engine.base import Engine, Grouping, Selection
 from mmt.engine.prefetch import PrefetchingEngine
@@ -68,6 +72,8 @@ class PDInputs:
     # Discrimination results per score-count table, so that a period with one
     # snapshot and that snapshot's trend entry are computed once.
     discrimination_cache: dict[int, Any] = field(default_factory=dict)
+    # Quantile cut points of the finite values of each (selection, numeric feature).
+    feature_edges: dict[tuple[Selection, str], np.ndarray] = field(default_factory=dict)
 
 
 def _warning(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -90,7 +96,7 @@ def analyze_pd(inputs: PDInputs) -> dict[str, Any]:
         ``variable_importance``, ``summary_statuses``, ``warnings``,
         ``parameters`` and ``counts``.
     """
-    inputs = replace(inputs, engine=PrefetchingEngine(inputs.engine), discrimination_cache={})
+    inputs = replace(inputs, engine=PrefetchingEngine(inputs.engine), discrimination_cache={}, feature_edges={})
     with inputs.engine.scope(FLAG):
         _prefetch(inputs)
         warnings = list(inputs.warnings)
@@ -202,11 +208,13 @@ def _prefetch(inputs: PDInputs) -> None:
     if inputs.reference is not None:
         reference_columns = list(dict.fromkeys([inputs.score_column, *numeric]))
         engine.prefetch_quantiles(inputs.reference, reference_columns, probabilities)
-        reference_edges = {column: _edges(engine.quantiles(inputs.reference, column, probabilities))
-                           for column in reference_columns}
+        engine.prefetch_bins(inputs.reference, finite_range_groupings(numeric), FLAG)
+        reference_edges = {column: tuple(edges.tolist())
+                           for column, edges in feature_quantile_edges(inputs, inputs.reference, numeric).items()}
+        psi_edges = _edges(engine.quantiles(inputs.reference, inputs.score_column, probabilities))
         reference_groupings = [Grouping(f"csi:{name}", name, reference_edges[name]) for name in numeric]
         reference_groupings += [Grouping(f"levels:{name}", name) for name in categorical]
-        reference_groupings.append(Grouping("psi", inputs.score_column, reference_edges[inputs.score_column]))
+        reference_groupings.append(Grouping("psi", inputs.score_column, psi_edges))
         if inputs.grade_column is not None:
             reference_groupings.append(Grouping("grades", inputs.grade_column))
         engine.prefetch_bins(inputs.reference, reference_groupings, FLAG)
@@ -223,12 +231,12 @@ def _prefetch(inputs: PDInputs) -> None:
     report_progress(50, "quantiles of the current period")
     current_groupings: list[Grouping] = []
     if inputs.include_variable_importance:
-        current_groupings += [Grouping(f"iv:{name}", name, _edges(engine.quantiles(inputs.current, name, probabilities)))
-                              for name in numeric]
+        engine.prefetch_bins(inputs.current, finite_range_groupings(numeric), FLAG)
+        current_edges = feature_quantile_edges(inputs, inputs.current, numeric)
+        current_groupings += [Grouping(f"iv:{name}", name, tuple(current_edges[name].tolist())) for name in numeric]
     current_groupings += [Grouping(f"levels:{name}", name) for name in categorical]
     if inputs.reference is not None:
         current_groupings += [Grouping(f"csi:{name}", name, reference_edges[name]) for name in numeric]
-        psi_edges = reference_edges[inputs.score_column]
         current_groupings.append(Grouping("psi", inputs.score_column, psi_edges))
         if snapshot is not None:
             current_groupings.append(Grouping("psi_trend", inputs.score_column, psi_edges, by=snapshot))

@@ -4,16 +4,23 @@ Numeric features are binned on the reference quantiles for CSI and on the
 current quantiles for IV; categorical features use their levels, with levels
 seen only in the current period kept as bins of their own. Missing values are
 always a bin of their own.
+
+The quantiles are those of the finite values, as in the stability and WOE
+analyses, so that the three agree on a column with -inf or +inf. Infinite
+values are still counted, in the first or last bin.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from mmt.analyses.common import grouped_warnings
-from mmt.engine.base import Selection
+from mmt.engine.base import Grouping, Selection
+from mmt.engine.exact import interpolate, quantile_ranks
 from mmt.stats import NotComputable
 from mmt.stats.binning import MISSING_LABEL, bin_labels
 from mmt.stats.stability import calculate_csi
@@ -24,6 +31,11 @@ FLAG = "default_flag"
 # Categorical features with more levels than this keep the most frequent ones
 # and pool the rest, so that a free-text column does not produce a huge table.
 MAX_LEVELS = 50
+# Right-closed bins on these cut points give code 0 for -inf and -max_float,
+# code 1 for the other finite values and code 2 for +inf alone.
+FINITE_RANGE = (-sys.float_info.max, sys.float_info.max)
+# Ranks probed per query while looking for the end of the -inf values.
+_PROBES = 32
 
 
 def feature_stability_and_importance(inputs: Any, statuses: list, warnings: list) -> dict[str, Any]:
@@ -47,12 +59,98 @@ def feature_stability_and_importance(inputs: Any, statuses: list, warnings: list
     return {"stability": stability, "importance": importance}
 
 
-def _quantile_edges(inputs: Any, selection: Selection, feature: str) -> np.ndarray:
+def finite_range_groupings(features: Sequence[str]) -> list[Grouping]:
+    """Return the groupings whose counts :func:`feature_quantile_edges` reads, for a prefetch."""
+    return [Grouping(f"finite:{name}", name, FINITE_RANGE) for name in features]
+
+
+def feature_quantile_edges(inputs: Any, selection: Selection, features: Sequence[str]) -> dict[str, np.ndarray]:
+    """Return the distinct quantile cut points of the finite values of each feature.
+
+    The quantiles are NumPy's linear ones, taken from the engine's order
+    statistics over the ranks of the finite values, so they equal
+    :func:`numpy.quantile` of the finite values as the stability and WOE
+    analyses compute it. Results are kept in ``inputs.feature_edges``. An
+    engine without sorted columns (Spark) takes a pass for the infinity
+    counts and one for the order statistics of all ``features``.
+    """
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
-    quantiles = np.asarray(inputs.engine.quantiles(selection, feature, probabilities), dtype=float)
-    # When more than a bin's share of a feature is -inf or +inf, some quantiles are infinite, or NaN where the
-    # interpolation meets inf - inf. They are dropped because infinite values fall in the first or last bin anyway.
-    return np.unique(quantiles[np.isfinite(quantiles)])
+    wanted = [name for name in dict.fromkeys(features) if (selection, name) not in inputs.feature_edges]
+    if wanted:
+        spans = {name: _finite_span(inputs.engine, selection, name) for name in wanted}
+        found = _finite_quantiles(inputs.engine, selection, spans, probabilities)
+        for name in wanted:
+            inputs.feature_edges[(selection, name)] = found[name]
+    return {name: inputs.feature_edges[(selection, name)] for name in features}
+
+
+def _finite_span(engine: Any, selection: Selection, feature: str) -> tuple[int, int, int]:
+    """Return the present-value count, the count at or below -max_float and the +inf count."""
+    aggregates = engine.numeric_bin_counts(selection, feature, FINITE_RANGE)
+    counts = dict.fromkeys((0, 1, 2), 0)
+    for code, observations in zip(aggregates["bin"], aggregates["observations"]):
+        if int(code) >= 0:
+            counts[int(code)] += int(observations)
+    return counts[0] + counts[1] + counts[2], counts[0], counts[2]
+
+
+def _finite_quantiles(engine: Any, selection: Selection, spans: dict[str, tuple[int, int, int]],
+                      probabilities: list[float]) -> dict[str, np.ndarray]:
+    # The values at or below -max_float are nearly always all -inf. That guess is checked with the value at
+    # the last of their ranks, asked in the same query as the quantiles, and corrected by a search otherwise.
+    negatives = {name: low for name, (_, low, _) in spans.items()}
+    checks = {name: [negatives[name] - 1] if negatives[name] else [] for name in spans}
+    found = _order_statistics(engine, selection, spans, negatives, probabilities, checks)
+    wrong = [name for name in spans if negatives[name] and found[name][1][0] != -np.inf]
+    if wrong:
+        for name in wrong:
+            negatives[name] = _count_negative_infinity(engine, selection, name, spans[name])
+        found.update(_order_statistics(engine, selection, {name: spans[name] for name in wrong}, negatives,
+                                       probabilities, {name: [] for name in wrong}))
+    return {name: found[name][0] for name in spans}
+
+
+def _order_statistics(engine: Any, selection: Selection, spans: dict[str, tuple[int, int, int]],
+                      negatives: dict[str, int], probabilities: list[float],
+                      checks: dict[str, list[int]]) -> dict[str, tuple[np.ndarray, list[float]]]:
+    """Return each feature's finite quantiles and the values at its ``checks`` ranks, in one query."""
+    plans: dict[str, list[tuple[int, int, float]]] = {}
+    ranks: dict[str, list[int]] = {}
+    for name, (present, _, positives) in spans.items():
+        finite = present - negatives[name] - positives
+        plans[name] = quantile_ranks(finite, probabilities)
+        shift = negatives[name]
+        ranks[name] = [shift + rank for lower, upper, _ in plans[name] for rank in (lower, upper)] + checks[name]
+    counts = {name: span[0] for name, span in spans.items()}
+    values = engine.order_statistics(selection, {name: found for name, found in ranks.items() if found}, counts)
+    out: dict[str, tuple[np.ndarray, list[float]]] = {}
+    for name, plan in plans.items():
+        row = values.get(name, [])
+        quantiles = [interpolate(row[2 * index], row[2 * index + 1], gamma) for index, (_, _, gamma) in enumerate(plan)]
+        out[name] = (np.unique(np.asarray(quantiles, dtype=float)), list(row[2 * len(plan):]))
+    return out
+
+
+def _count_negative_infinity(engine: Any, selection: Selection, feature: str, span: tuple[int, int, int]) -> int:
+    """Find how many of the lowest values are -inf when some values equal -max_float."""
+    present, low, _ = span
+    # Invariant: ranks below ``start`` hold -inf and the rank ``end`` holds -max_float (or is ``low``).
+    start, end = 0, low - 1
+    while start < end:
+        step = max(1, (end - start) // _PROBES)
+        probes = list(range(start, end, step))
+        row = engine.order_statistics(selection, {feature: probes}, {feature: present})[feature]
+        above = [rank for rank, value in zip(probes, row) if value != -np.inf]
+        below = [rank for rank, value in zip(probes, row) if value == -np.inf]
+        if below:
+            start = max(below) + 1
+        if above:
+            end = min(above)
+    return start
+
+
+def _quantile_edges(inputs: Any, selection: Selection, feature: str) -> np.ndarray:
+    return feature_quantile_edges(inputs, selection, [feature])[feature]
 
 
 def _numeric_counts(inputs: Any, selection: Selection, feature: str, edges: np.ndarray, flag: str | None) -> dict[str, np.ndarray]:

@@ -77,6 +77,16 @@ class ReferenceEngine:
     def quantiles_many(self, selection, columns, probabilities):
         return {column: self.quantiles(selection, column, probabilities) for column in columns}
 
+    def order_statistics(self, selection: Selection, ranks: dict[str, Sequence[int]],
+                         counts: dict[str, int]) -> dict[str, list[float]]:
+        rows = self._rows(selection)
+        out = {}
+        for column, wanted in ranks.items():
+            ordered = np.sort(self._present(rows[column]))
+            if wanted and ordered.size:
+                out[column] = [float(ordered[int(rank)]) for rank in wanted]
+        return out
+
     def score_counts(self, selection: Selection, score: str, flag: str, group_by: str | None = None) -> Aggregates:
         rows = self._rows(selection)
         triples = [(g, s, f) for g, s, f in zip(rows[group_by] if group_by else [None] * len(rows[score]),
