@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, current_app, render_template
 
 from mmt import __version__
 from mmt.api.schemas import MODEL_TYPES
@@ -43,8 +43,10 @@ CONTENT_SECURITY_POLICY = "; ".join((
 @bp.get("/")
 def dashboard() -> Response:
     """Serve the dashboard page."""
+    # Under MMT_AUTH=on the page shows a field for the API key, which its script sends with every API request.
+    auth_enabled = current_app.extensions["mmt"].settings.auth_enabled
     page = render_template("dashboard.html", version=__version__, model_types=MODEL_TYPES,
-                           analyses=ANALYSES_BY_MODEL_TYPE)
+                           analyses=ANALYSES_BY_MODEL_TYPE, auth_enabled=auth_enabled)
     response = Response(page, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     return response

@@ -7,6 +7,13 @@
   var analysesByType = JSON.parse(root.getAttribute("data-analyses"));
   var message = document.getElementById("message");
   var STATUSES = ["red", "amber", "green"];
+  // With MMT_AUTH=on the API requires a key in this header (it also accepts "Authorization: Bearer <key>").
+  var KEY_HEADER = "X-API-Key";
+  var KEY_STORAGE_NAME = "mmt.apiKey";
+  var authEnabled = root.getAttribute("data-auth") === "on";
+  var keyInput = document.getElementById("api-key");
+  // The key when the browser blocks session storage. It lasts as long as the page.
+  var pageKey = "";
   var COLOURS = { green: "#1e7b34", amber: "#e6a000", red: "#c0392b" };
 
   function element(tag, text, className) {
@@ -45,8 +52,61 @@
     message.className = "message" + (kind ? " message-" + kind : "");
   }
 
+  function storedKey() {
+    try {
+      return window.sessionStorage.getItem(KEY_STORAGE_NAME) || "";
+    } catch (error) {
+      return pageKey;
+    }
+  }
+
+  function storeKey(key) {
+    pageKey = key;
+    try {
+      if (key) {
+        window.sessionStorage.setItem(KEY_STORAGE_NAME, key);
+      } else {
+        window.sessionStorage.removeItem(KEY_STORAGE_NAME);
+      }
+    } catch (error) {
+      // Session storage is blocked (a privacy setting), so the key lives in pageKey until the page is left.
+    }
+    showKeyState();
+  }
+
+  function showKeyState() {
+    var state = document.getElementById("api-key-state");
+    if (state) {
+      state.textContent = storedKey() ? "A key is set for this tab." : "No key entered.";
+    }
+  }
+
+  function authHeaders(headers) {
+    var key = storedKey();
+    if (key) { headers[KEY_HEADER] = key; }
+    return headers;
+  }
+
+  // Turn a 401 or 403 response into what the user should do. Other errors keep the server message.
+  function explain(error, action) {
+    if (error.status === 401) {
+      if (keyInput) { keyInput.focus(); }
+      if (storedKey()) {
+        return action + ": " + error.message + " Enter a valid key above and press Use key, or ask an administrator " +
+          "for a new one.";
+      }
+      return action + ": the server requires an API key. Enter your key in the API key field above and press Use key.";
+    }
+    if (error.status === 403) {
+      var needed = error.details && error.details.required_role;
+      return action + ": " + error.message + " Ask an administrator for a key with the " + (needed || "needed") +
+        " role, or enter such a key above.";
+    }
+    return action + ": " + error.message;
+  }
+
   function requestJson(method, path, body) {
-    var options = { method: method, headers: { "Accept": "application/json" } };
+    var options = { method: method, headers: authHeaders({ "Accept": "application/json" }) };
     if (body instanceof FormData) {
       options.body = body;
     } else if (body !== undefined) {
@@ -57,6 +117,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var error = new Error(data.error || ("HTTP " + response.status));
+          error.status = response.status;
           error.details = data.details;
           throw error;
         }
@@ -267,9 +328,103 @@
       renderDatasets(datasets, latestByDataset);
       renderResults(results, datasetNames);
       root.setAttribute("data-loaded", "true");
+      return true;
     }).catch(function (error) {
-      showMessage("Could not load the dashboard data: " + error.message, "error");
+      if (error.status === 401 || error.status === 403) { clearTables("Enter an API key above to load this table."); }
+      showMessage(explain(error, "Could not load the dashboard data"), "error");
+      return false;
     });
+  }
+
+  // Remove data shown under an earlier key, so that forgetting the key also hides what it could read.
+  function clearTables(text) {
+    var cards = document.getElementById("summary-cards");
+    cards.textContent = "";
+    cards.appendChild(element("p", text, "muted"));
+    [["breaches-body", 5], ["datasets-body", 8], ["results-body", 7]].forEach(function (table) {
+      var body = document.getElementById(table[0]);
+      var row = element("tr");
+      var cell = element("td", text, "muted");
+      cell.colSpan = table[1];
+      row.appendChild(cell);
+      body.textContent = "";
+      body.appendChild(row);
+    });
+    var chart = document.getElementById("status-chart");
+    if (typeof Plotly !== "undefined") { Plotly.purge(chart); }
+    chart.removeAttribute("data-rendered");
+    root.removeAttribute("data-loaded");
+  }
+
+  // Links to /api/ files (reports, JSON) cannot carry the key header when followed, so under access
+  // control they are fetched with the key and saved as downloads. The OpenAPI document stays public.
+  function fileName(response, url) {
+    var disposition = response.headers.get("Content-Disposition") || "";
+    var match = /filename="?([^";]+)"?/.exec(disposition);
+    if (match) { return match[1]; }
+    var name = url.pathname.split("/").filter(Boolean).join("-").replace(/^api-/, "");
+    var type = response.headers.get("Content-Type") || "";
+    return type.indexOf("json") >= 0 && !/\.json$/.test(name) ? name + ".json" : name;
+  }
+
+  function downloadWithKey(anchor) {
+    var url = new URL(anchor.href, window.location.href);
+    showMessage("Downloading " + url.pathname + "…", "busy");
+    fetch(url.href, { headers: authHeaders({}) }).then(function (response) {
+      if (!response.ok) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          var error = new Error(data.error || ("HTTP " + response.status));
+          error.status = response.status;
+          error.details = data.details;
+          throw error;
+        });
+      }
+      return response.blob().then(function (blob) {
+        var saved = element("a");
+        saved.href = URL.createObjectURL(blob);
+        saved.download = fileName(response, url);
+        document.body.appendChild(saved);
+        saved.click();
+        saved.remove();
+        setTimeout(function () { URL.revokeObjectURL(saved.href); }, 10000);
+        showMessage("Saved " + saved.download + " to your downloads.", "ok");
+      });
+    }).catch(function (error) {
+      showMessage(explain(error, "Could not download " + url.pathname), "error");
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var anchor = event.target.closest ? event.target.closest("a[href]") : null;
+    if (!authEnabled || !anchor || event.defaultPrevented) { return; }
+    var url = new URL(anchor.href, window.location.href);
+    if (url.origin !== window.location.origin || url.pathname.indexOf("/api/") !== 0 || url.pathname === "/api/openapi.json") {
+      return;
+    }
+    event.preventDefault();
+    downloadWithKey(anchor);
+  });
+
+  var keyForm = document.getElementById("api-key-form");
+  if (keyForm) {
+    keyForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var key = keyInput.value.trim();
+      if (!key) { showMessage("Enter an API key first.", "error"); return; }
+      storeKey(key);
+      keyInput.value = "";
+      showMessage("Checking the API key…", "busy");
+      refresh().then(function (loaded) {
+        if (loaded) { showMessage("The API key is accepted and kept for this tab.", "ok"); }
+      });
+    });
+    document.getElementById("api-key-forget").addEventListener("click", function () {
+      storeKey("");
+      keyInput.value = "";
+      clearTables("Enter an API key above to load this table.");
+      showMessage("The API key is forgotten. Enter a key to load the data again.", "ok");
+    });
+    showKeyState();
   }
 
   function waitForJob(statusUrl) {
@@ -292,7 +447,7 @@
         showMessage("Analysis finished: result " + job.result_id + ". Its report is linked in the tables below.", "ok");
         return refresh();
       })
-      .catch(function (error) { showMessage("The analysis failed: " + error.message, "error"); })
+      .catch(function (error) { showMessage(explain(error, "The analysis failed"), "error"); })
       .then(function () { button.disabled = false; });
   }
 
@@ -311,7 +466,7 @@
       event.target.reset();
       return refresh();
     }).catch(function (error) {
-      showMessage("The upload was rejected: " + error.message, "error");
+      showMessage(explain(error, "The upload was rejected"), "error");
     });
   });
 

@@ -1,0 +1,126 @@
+"""The dashboard in headless Chromium with MMT_AUTH=on: enter, use and forget an API key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.browser.conftest import BROWSER_MISSING, REPO, SERVER_START_SECONDS, console_errors, free_port, save_screenshot
+
+pytest.importorskip("selenium")
+from selenium.webdriver.common.by import By  # noqa: E402 - only once selenium is known to be installed
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(BROWSER_MISSING, reason="Debian chromium and chromium-driver are not installed"),
+]
+
+ADMIN_KEY = "dashboard-admin-key-for-browser-tests-42"
+
+
+@pytest.fixture(scope="module")
+def secured_server(tmp_path_factory):
+    """Start ``mmt serve`` with access control on and an admin key; yield its base URL."""
+    folder = tmp_path_factory.mktemp("secured")
+    # MMT_BROWSER_PORT sets the port on machines where only some ports may be used. Otherwise any free port.
+    port = int(os.environ.get("MMT_BROWSER_PORT") or free_port())
+    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "MMT_DATA_DIR")}
+    environment.update(MMT_INSTANCE_DIR=str(folder), DATABASE_URL=f"sqlite:///{folder / 'mmt.sqlite3'}",
+                       MMT_AUTH="on", MMT_ADMIN_API_KEY=ADMIN_KEY, MMT_RATE_LIMIT="off", LOG_LEVEL="WARNING")
+    log = open(folder / "server.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "mmt.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"mmt serve exited with {process.returncode}: {(folder / 'server.log').read_text()[-2000:]}")
+            try:
+                if requests.get(base + "/api/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"mmt serve did not answer within {SERVER_START_SECONDS} s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _message(browser) -> str:
+    return browser.find_element(By.ID, "message").text
+
+
+def _wait_for_message(browser, text: str, timeout: float = 30) -> str:
+    WebDriverWait(browser, timeout).until(lambda page: text in _message(page))
+    return _message(browser)
+
+
+def _stored_key(browser):
+    return browser.execute_script('return window.sessionStorage.getItem("mmt.apiKey");')
+
+
+def _enter_key(browser, key: str) -> None:
+    field = browser.find_element(By.ID, "api-key")
+    field.clear()
+    field.send_keys(key)
+    browser.find_element(By.ID, "api-key-use").click()
+
+
+def test_dashboard_key_enter_use_forget(driver, secured_server):
+    driver.get(secured_server + "/")
+    driver.execute_script("window.sessionStorage.clear();")
+    driver.refresh()
+    console_errors(driver)
+
+    # Without a key every API request gets 401, and the message tells the user what to do.
+    _wait_for_message(driver, "requires an API key")
+    assert "Enter your key in the API key field above" in _message(driver)
+    assert driver.find_element(By.ID, "dashboard").get_attribute("data-loaded") is None
+    save_screenshot(driver, "dashboard_auth_no_key")
+
+    _enter_key(driver, "not-a-valid-key-0000000000")
+    _wait_for_message(driver, "unknown or revoked")
+    assert "Enter a valid key above" in _message(driver)
+
+    _enter_key(driver, ADMIN_KEY)
+    _wait_for_message(driver, "The API key is accepted")
+    assert driver.find_element(By.ID, "dashboard").get_attribute("data-loaded") == "true"
+    assert _stored_key(driver) == ADMIN_KEY
+    assert driver.find_element(By.ID, "api-key-state").text == "A key is set for this tab."
+    assert driver.find_element(By.ID, "api-key").get_attribute("value") == ""
+    save_screenshot(driver, "dashboard_auth_key_accepted")
+
+    # A link to an /api/ file cannot send the header, so the page fetches it with the key and saves it.
+    driver.find_element(By.LINK_TEXT, "Summary JSON").click()
+    _wait_for_message(driver, "Saved summary.json")
+
+    # The key survives a reload of the tab, so the data loads without entering it again.
+    driver.refresh()
+    WebDriverWait(driver, 30).until(lambda page: page.find_element(By.ID, "dashboard").get_attribute("data-loaded") == "true")
+
+    driver.find_element(By.ID, "api-key-forget").click()
+    _wait_for_message(driver, "The API key is forgotten")
+    assert _stored_key(driver) is None
+    assert driver.find_element(By.ID, "api-key-state").text == "No key entered."
+    assert "Enter an API key above" in driver.find_element(By.ID, "datasets-body").text
+    save_screenshot(driver, "dashboard_auth_key_forgotten")
+
+    # Only the expected 401 responses reach the console, and no script error does.
+    errors = [entry for entry in console_errors(driver) if "401" not in entry]
+    assert errors == []
