@@ -12,9 +12,11 @@ Bins of numeric columns
     the method). These bins are right-closed by default (``closed``).
     ``optimal`` takes from optbinning the bins that maximise the IV under
     ``monotonic_trend`` and ``max_n_bins``. Those bins are left-closed.
-    The returned ``parameters`` record the closed side that the bins used.
-    When optimal bins and cut points of the other side meet in one run, they
-    record one side per numeric column.
+    The returned ``parameters`` record the closed side that the bins used in
+    ``closed``, which is ``"mixed"`` when optimal bins and cut points of the
+    other side meet in one run, and the side of each numeric column in
+    ``closed_by_column``. ``n_bins`` is null when no column had quantile or
+    equal-width bins.
 Bins of other columns
     One bin per level (grades of the rating column in master-scale order),
     levels beyond the ``max_levels`` most frequent pooled in one "Other" bin;
@@ -186,7 +188,9 @@ def analyze_woe(path: Any, options: WOEOptions | dict[str, Any] | None,
     statuses = [{"metric": f"woe.iv[{item['column']}]", "value": item["iv"], "status": item["status"],
                  "band": item["strength"]} for item in ranking]
     parameters = options.model_dump(exclude_none=True)
-    parameters.update(columns=columns, kinds=column_kind, closed=_closed_sides(results, options),
+    closed, closed_by_column = _closed_sides(results, options)
+    parameters.update(columns=columns, kinds=column_kind, closed=closed, closed_by_column=closed_by_column,
+                      n_bins=options.n_bins if _uses_n_bins(results) else None,
                       period_column=period_column, periods=chosen_periods)
     return to_jsonable({
         "columns": {item["column"]: results[item["column"]] for item in ranking},
@@ -201,8 +205,8 @@ def analyze_woe(path: Any, options: WOEOptions | dict[str, Any] | None,
     })
 
 
-def _closed_sides(results: dict[str, Any], options: WOEOptions) -> str | dict[str, str]:
-    """Return the side on which the interval bins were closed, or that side per numeric column when sides differ.
+def _closed_sides(results: dict[str, Any], options: WOEOptions) -> tuple[str, dict[str, str]]:
+    """Return the closed side of the run's interval bins, ``"mixed"`` when sides differ, and the side per column.
 
     Optimal bins are left-closed whatever the value of the option ``closed``, while a column with cut points
     follows that option. The option alone can therefore misstate the bins of the run.
@@ -210,11 +214,14 @@ def _closed_sides(results: dict[str, Any], options: WOEOptions) -> str | dict[st
     sides = {column: entry["binning"]["closed"] for column, entry in results.items()
              if (entry.get("binning") or {}).get("kind") == "numeric"}
     if not sides:
-        return "left" if options.method == "optimal" else options.closed
+        return ("left" if options.method == "optimal" else options.closed), sides
     distinct = set(sides.values())
-    if len(distinct) == 1:
-        return distinct.pop()
-    return sides
+    return (distinct.pop() if len(distinct) == 1 else "mixed"), sides
+
+
+def _uses_n_bins(results: dict[str, Any]) -> bool:
+    """Return whether ``n_bins`` decided the bins of a column, that is one had quantile or equal-width bins."""
+    return any((entry.get("binning") or {}).get("method") in ("quantile", "equal_width") for entry in results.values())
 
 
 # --- rows, target and columns ---

@@ -46,7 +46,10 @@ def test_mixed_sides_recorded_per_column(tmp_path):
 
     results = analyze_woe(path, {"method": "optimal", "cut_points": {"x": [10]}, "columns": ["x", "y"]})
 
-    assert results["parameters"]["closed"] == {"x": "right", "y": "left"}
+    assert results["parameters"]["closed"] == "mixed"
+    assert results["parameters"]["closed_by_column"] == {"x": "right", "y": "left"}
+    # Neither user cut points nor optimal bins take n_bins.
+    assert results["parameters"]["n_bins"] is None
     bins = results["columns"]["x"]["bins"]
     # Right-closed at 10: values 1 to 10 fall in the first bin, among them the events 3, 6 and 9.
     assert bins[0]["label"] == "(-inf, 10]"
@@ -64,5 +67,31 @@ def test_quantile_bins_record_option(german_path, closed, expected):
     results = analyze_woe(german_path, options)
 
     assert results["parameters"]["closed"] == expected
+    assert results["parameters"]["closed_by_column"] == {column: expected for column in NUMERIC}
+    assert results["parameters"]["n_bins"] == 4
     for column in NUMERIC:
         assert results["columns"][column]["binning"]["closed"] == expected
+
+
+def test_optimal_run_records_no_n_bins(german_path):
+    results = analyze_woe(german_path, {"columns": list(NUMERIC), "method": "optimal", "n_bins": 4})
+
+    assert results["parameters"]["n_bins"] is None
+    assert results["parameters"]["closed"] == "left"
+
+
+def test_quantile_beside_cut_points_uses_n_bins(german_path):
+    options = {"columns": list(NUMERIC), "cut_points": {NUMERIC[0]: [12, 24]}, "n_bins": 4}
+
+    results = analyze_woe(german_path, options)
+
+    assert results["columns"][NUMERIC[0]]["binning"]["method"] == "user"
+    assert results["columns"][NUMERIC[1]]["binning"]["method"] == "quantile"
+    assert results["parameters"]["n_bins"] == 4
+
+
+def test_categorical_only_run_records_no_n_bins(german_path):
+    results = analyze_woe(german_path, {"columns": ["purpose"], "n_bins": 4})
+
+    assert results["parameters"]["n_bins"] is None
+    assert results["parameters"]["closed_by_column"] == {}
