@@ -462,6 +462,9 @@ class DateRole(Converter):
             notes["formats"] = dict(sorted(self.formats.items(), key=lambda item: -item[1]))
         if self.text_mode:
             notes["stored_as"] = "text labels"
+        order = self.parser.order_note()
+        if order:
+            notes["day_month_order"] = order
         return notes
 
 

@@ -264,8 +264,8 @@ class DateParser:
     def order_note(self) -> dict | None:
         """Describe how ambiguous day/month values were read, or return None when none was.
 
-        NOTE: the upload's column report does not include this note yet, because
-        ``DateRole.notes`` in :mod:`mmt.ingest.columns` does not call it.
+        The upload reports it in the column's quality figures and as a
+        ``date_order_inferred`` warning.
 
         Returns
         -------
@@ -339,8 +339,10 @@ class DateParser:
         for value, result, count in zip(dictionary, results, counts):
             if result.order is not None and count:
                 examples = self._deciding[result.order]
-                if len(examples) < self.EXAMPLES:
-                    examples.append(value.strip() if isinstance(value, str) else str(value))
+                text = value.strip() if isinstance(value, str) else str(value)
+                # The first batch is parsed twice (to plan the column, then to convert it), so texts repeat.
+                if len(examples) < self.EXAMPLES and text not in examples:
+                    examples.append(text)
             has_readings = has_readings or result.readings is not None
         order = self.order()
         contradicted = self._used_order is not None and order != self._used_order

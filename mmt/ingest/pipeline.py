@@ -911,10 +911,13 @@ class _Run:
                     "code": "mixed_date_formats",
                     "message": f'Column "{column}" mixes {len(notes["formats"])} date formats ('
                     + ", ".join(f"{name}: {count}" for name, count in notes["formats"].items())
-                    + "); every value was unambiguous and was read as a date.",
+                    + ("); every value was read as a date." if notes.get("day_month_order")
+                       else "); every value was unambiguous and was read as a date."),
                     "details": {"column": column, "formats": notes["formats"]},
                 }
             )
+        if isinstance(converter, DateRole) and notes.get("day_month_order"):
+            self.warnings.append(_date_order_warning(column, role, notes["day_month_order"]))
         if isinstance(converter, DateRole) and converter.unusual_note:
             self.warnings.append(_unusual_dates_warning(column, role, converter.unusual_note))
         if notes.get("percent_values"):
@@ -1145,6 +1148,20 @@ def _unusual_dates_warning(column: str, role: str, note: dict) -> dict:
             "as a snapshot or period of its own. Leave the cells empty if they mean no date, or correct them."
         ),
         "details": {"column": column, "role": role, "first_year": first, "last_year": last, **note},
+    }
+
+
+def _date_order_warning(column: str, role: str, order: dict) -> dict:
+    """Return the warning that ambiguous day/month dates were read in the order the other values show."""
+    first, second = ("day", "month") if order["order"] == "day_first" else ("month", "day")
+    deciding = ", ".join(order["deciding_values"])
+    resolved = ", ".join(order["resolved_values"])
+    return {
+        "code": "date_order_inferred",
+        "message": f'Column "{column}" has {order["resolved_count"]} distinct dates such as {resolved} that could be '
+        f"read either way; they were read {first} first, then {second}, because values such as {deciding} can only "
+        "be read that way. Pass date_format if that is wrong.",
+        "details": {"column": column, "role": role, **order},
     }
 
 

@@ -55,6 +55,21 @@ def test_day_first_value_settles_the_column(tmp_path):
     assert stored == [dt.date(2023, 4, 13), dt.date(2023, 4, 3), dt.date(2023, 4, 3), dt.date(2024, 1, 12)]
     assert result.quality["roles"]["snapshot_date"]["formats"] == {"DD/MM/YYYY": 4}
     assert not [warning for warning in result.warnings if warning["code"] == "mixed_date_formats"]
+    order = result.quality["roles"]["snapshot_date"]["day_month_order"]
+    assert order["order"] == DAY_FIRST
+    assert order["deciding_values"] == ["13/04/2023"]
+    assert order["resolved_values"] == ["03/04/2023", "12/01/2024"]
+    (warning,) = [warning for warning in result.warnings if warning["code"] == "date_order_inferred"]
+    assert warning["details"]["column"] == "snapshot_date"
+    assert "03/04/2023" in warning["message"]
+    assert "day first" in warning["message"]
+    assert "date_format" in warning["message"]
+
+
+def test_unambiguous_column_has_no_order_warning(tmp_path):
+    result, _ = _ingest(tmp_path, ["13/04/2023", "28/02/2024"])
+    assert "day_month_order" not in result.quality["roles"]["snapshot_date"]
+    assert not [warning for warning in result.warnings if warning["code"] == "date_order_inferred"]
 
 
 def test_month_first_value_settles_the_column(tmp_path):
