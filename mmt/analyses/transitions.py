@@ -16,7 +16,10 @@ for the formulas and the treatment of exits, new obligors and default states.
 The keys ``transition_matrix``, ``stability_rate``, ``unique_ratings``,
 ``total_transitions`` and ``significant_migrations`` keep the response shape
 of the original MMT ``/api/analyze/rating_transition`` route, with grades in
-master-scale order instead of alphabetical order.
+master-scale order instead of alphabetical order. ``total_transitions`` is
+the denominator of ``stability_rate``: the obligors in a performing grade at
+the start, with those that exit or default at the end (exits only when
+``include_exits`` is true), and without obligors in default at both dates.
 """
 
 from __future__ import annotations
@@ -185,7 +188,7 @@ def analyze_rating_transitions(
 
     warnings += _data_warnings(pooled_counts, pooled, limits)
     original = _original_keys(pooled_counts, labels, options.significant_migration_rate)
-    if original["total_transitions"] == 0:
+    if _rated_at_both_dates(pooled_counts) == 0:
         # Every obligor exited or appeared: a stability rate of 0 would read as "all migrated".
         original["stability_rate"] = None
         warnings.append(
@@ -540,7 +543,8 @@ def _original_keys(counts: TransitionCounts, labels: list[str], significant_rate
     column-oriented (``[end][start]``), alphabetically sorted. Significant
     migrations are off-diagonal rates between grades above
     ``significant_rate``, as in the original. The stability rate is that of
-    :func:`mmt.stats.transitions.migration_summary`.
+    :func:`mmt.stats.transitions.migration_summary`, and ``total_transitions``
+    its denominator: the performing obligors at the start, exits included.
     """
     rates = counts.row_rates()
     matrix: dict[str, dict[str, float | None]] = {}
@@ -555,15 +559,20 @@ def _original_keys(counts: TransitionCounts, labels: list[str], significant_rate
             if column_label != row_label and rate is not None and rate > significant_rate:
                 significant.setdefault(row_label, {})[column_label] = rate
     summary = migration_summary(counts)
-    grade_counts = counts.counts[:, : len(grade_columns)]
-    rows_with_grades = [position for position, label in enumerate(counts.row_labels) if label != NEW]
     return {
         "transition_matrix": matrix,
         "stability_rate": summary.total.rate("stability"),
         "unique_ratings": len(set(labels)),
-        "total_transitions": int(grade_counts[rows_with_grades].sum()),
+        "total_transitions": summary.total.obligors,
         "significant_migrations": significant,
     }
+
+
+def _rated_at_both_dates(counts: TransitionCounts) -> int:
+    """Return the obligors with a rating or default state at both dates of a pair."""
+    columns = [position for position, label in enumerate(counts.column_labels) if label != EXIT]
+    rows = [position for position, label in enumerate(counts.row_labels) if label != NEW]
+    return int(counts.counts[rows][:, columns].sum())
 
 
 def _data_warnings(counts: TransitionCounts, pooled: dict[str, Any], limits: dict[str, float]) -> list[str]:

@@ -252,7 +252,11 @@ def test_histories_original_keys(histories, histories_result):
     assert list(matrix["3"]) == GRADES + ["D", "Exit"]
     assert matrix["4"]["5"] == pytest.approx(rates.loc["4", "5"], rel=REL)
     assert histories_result["unique_ratings"] == histories["rating"].nunique()
-    assert histories_result["total_transitions"] == int(pooled.loc[:, GRADES + ["D"]].to_numpy().sum())
+    # The stability rate's denominator: performing grades at the start, exits and defaults at the end included.
+    performing = pooled.loc[GRADES, GRADES + ["D", "Exit"]].to_numpy()
+    assert histories_result["total_transitions"] == int(performing.sum())
+    stayers = sum(int(pooled.loc[grade, grade]) for grade in GRADES)
+    assert histories_result["stability_rate"] == pytest.approx(stayers / performing.sum(), rel=REL)
     significant = {
         (row, column)
         for row in GRADES
