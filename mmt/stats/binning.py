@@ -2,7 +2,8 @@
 
 Numeric bins are intervals between interior cut points ("edges") with
 ``-inf`` and ``+inf`` as outer bounds. They are right-closed,
-``(e[i-1], e[i]]``, by default. optbinning's bins are left-closed,
+``(e[i-1], e[i]]``, by default. The outer bins contain ``-inf`` and
+``+inf``, so their labels close there: ``[-inf, e[0]]`` and ``(e[-1], inf]``. optbinning's bins are left-closed,
 ``[e[i-1], e[i])``, so a :class:`BinningSpec` from :func:`optimal_binning`
 records ``closed="left"``. Special values (for example ``-999``) get one bin
 each. Missing values always get their own bin labelled ``"Missing"``, even
@@ -420,7 +421,7 @@ def bin_labels(
     Returns
     -------
     tuple of str
-        Interval labels such as ``"(-inf, 0.25]"``, then the special values,
+        Interval labels such as ``"[-inf, 0.25]"``, then the special values,
         then ``"Missing"``. Cut points are rounded to 6 significant digits,
         or more where needed to keep distinct cut points apart, so a label
         can show ``367.94`` for a cut point stored as ``367.94000000000005``.
@@ -431,12 +432,10 @@ def bin_labels(
     intervals = []
     for index in range(len(bounds) - 1):
         lower, upper = bounds[index], bounds[index + 1]
-        if closed == "right":
-            right = ")" if upper == "inf" else "]"
-            intervals.append(f"({lower}, {upper}{right}")
-        else:
-            left = "(" if lower == "-inf" else "["
-            intervals.append(f"{left}{lower}, {upper})")
+        # -inf and +inf fall in the outer bins (see assign_numeric_bins), so those ends are closed.
+        left = "[" if closed == "left" or lower == "-inf" else "("
+        right = "]" if closed == "right" or upper == "inf" else ")"
+        intervals.append(f"{left}{lower}, {upper}{right}")
     specials = [f"Special: {_format_number(value)}" for value in special_values]
     return (*intervals, *specials, MISSING_LABEL)
 

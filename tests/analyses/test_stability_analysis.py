@@ -144,7 +144,7 @@ def test_numeric_cut_point_values_go_to_lower_bin(tmp_path):
     entry = analyze_stability(path, {"columns": ["x"], "n_bins": 4}, None)["columns"]["x"]
 
     assert [row["current_count"] for row in entry["bins"]] == [1, 1, 2, 0, 0]
-    assert entry["bins"][0]["label"] == "(-inf, 2.75]"
+    assert entry["bins"][0]["label"] == "[-inf, 2.75]"
 
 
 def test_equal_width_bins_match_hand(tmp_path):
@@ -283,7 +283,7 @@ def test_all_missing_column_flagged(tmp_path):
 
     empty = result["columns"]["empty"]
     assert empty["statistic"] == 0.0
-    assert [row["label"] for row in empty["bins"]] == ["(-inf, inf)", "Missing"]
+    assert [row["label"] for row in empty["bins"]] == ["[-inf, inf]", "Missing"]
     assert {"all_missing_reference", "all_missing_current"} <= set(empty["flags"])
     emptied = result["columns"]["emptied"]
     assert emptied["statistic"] == pytest.approx(hand_psi([2, 2, 0], [0, 0, 3]), rel=REL)

@@ -120,7 +120,7 @@ def test_pure_bin_adjusted_and_flagged(tmp_path):
 
     entry = result["columns"]["x"]
     woe, iv, iv_exact = hand_woe_iv([0, 10, 10, 0], [50, 100, 50, 0])
-    assert [row["label"] for row in entry["bins"]] == ["(-inf, 10)", "[10, 20)", "[20, inf)", "Missing"]
+    assert [row["label"] for row in entry["bins"]] == ["[-inf, 10)", "[10, 20)", "[20, inf]", "Missing"]
     assert entry["bins"][0]["woe"] == pytest.approx(math.log((0.5 / 20) / (50 / 200)), rel=REL)
     assert entry["bins"][1]["woe"] == pytest.approx(0.0, abs=1e-15)
     assert entry["bins"][2]["woe"] == pytest.approx(math.log(2), rel=REL)
@@ -130,9 +130,9 @@ def test_pure_bin_adjusted_and_flagged(tmp_path):
     assert entry["iv"] == pytest.approx(iv, rel=REL)
     assert entry["bins"][0]["pure"] is True
     assert entry["bins"][0]["flags"] == ["pure: no events"]
-    assert entry["pure_bins"] == ["(-inf, 10)"]
+    assert entry["pure_bins"] == ["[-inf, 10)"]
     assert "pure_bins" in entry["flags"]
-    assert any(warning["code"] == "pure_bin" and "(-inf, 10)" in warning["message"] for warning in result["warnings"])
+    assert any(warning["code"] == "pure_bin" and "[-inf, 10)" in warning["message"] for warning in result["warnings"])
     assert "0.5" in result["pure_bin_rule"]
     strict_json(result)
 
@@ -148,7 +148,7 @@ def test_missing_values_get_own_bin(tmp_path):
 
     events, non_events = [6, 5, 2, 20], [54, 95, 98, 20]
     woe, iv, _ = hand_woe_iv(events, non_events)
-    assert [row["label"] for row in entry["bins"]] == ["(-inf, 5]", "(5, 17]", "(17, inf)", "Missing"]
+    assert [row["label"] for row in entry["bins"]] == ["[-inf, 5]", "(5, 17]", "(17, inf]", "Missing"]
     assert [row["count"] for row in entry["bins"]] == [60, 100, 100, 40]
     assert [row["woe"] for row in entry["bins"]] == pytest.approx(woe, rel=REL)
     assert [row["woe"] for row in entry["bins"]] == pytest.approx([-0.106483, -0.853698, -1.801079, 2.090741],

@@ -52,7 +52,7 @@ def test_mixed_sides_recorded_per_column(tmp_path):
     assert results["parameters"]["n_bins"] is None
     bins = results["columns"]["x"]["bins"]
     # Right-closed at 10: values 1 to 10 fall in the first bin, among them the events 3, 6 and 9.
-    assert bins[0]["label"] == "(-inf, 10]"
+    assert bins[0]["label"] == "[-inf, 10]"
     assert bins[0]["count"] == 10
     assert bins[0]["events"] == 3
     assert bins[1]["count"] == 10

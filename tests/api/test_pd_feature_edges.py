@@ -50,6 +50,11 @@ def test_pd_edges_are_finite_quantiles(client, portfolio):  # noqa: F811
     reference = _bin_counts(values[:half], csi["binning"]["edges"])
     assert [item["reference_count"] for item in csi["bins"][:-1]] == reference.tolist()
     assert reference.sum() == half
+    # The outer labels close at -inf and +inf because those values are counted there.
+    labels = [item["label"] for item in csi["bins"]]
+    assert labels[0].startswith("[-inf, ")
+    assert labels[-2].endswith(", inf]")
+    assert labels[-1] == "Missing"
 
 
 def test_pd_and_stability_edges_agree(client, portfolio):  # noqa: F811

@@ -159,7 +159,7 @@ def test_pure_bin_and_missing_bin_through_upload(client, tmp_path):
     results = parse_strict(response)["results"]
     entry = results["columns"]["x"]
     woe, iv = hand_woe_iv([0, 10, 10, 20], [50, 100, 50, 20])
-    assert [row["label"] for row in entry["bins"]] == ["(-inf, 10]", "(10, 20]", "(20, inf)", "Missing"]
+    assert [row["label"] for row in entry["bins"]] == ["[-inf, 10]", "(10, 20]", "(20, inf]", "Missing"]
     assert [row["woe"] for row in entry["bins"]] == pytest.approx(woe, rel=REL)
     assert entry["iv"] == pytest.approx(iv, rel=REL)
     assert entry["bins"][0]["pure"] is True

@@ -121,7 +121,7 @@ def test_pd_psi_bins_empty_in_both_periods_add_exactly_zero(client):
     assert psi["statistic"] == pytest.approx(hand_psi(reference_counts, current_counts), rel=REL)
     assert psi["statistic"] == pytest.approx(0.741788, abs=5e-7)
     floored = [warning for warning in results["warnings"]
-               if warning["code"] == "psi_floor" and "'(-inf, 0.019]'" in warning["message"]]
+               if warning["code"] == "psi_floor" and "'[-inf, 0.019]'" in warning["message"]]
     assert len(floored) == 1
     assert "empty in the current period" in floored[0]["message"]
 

@@ -60,7 +60,7 @@ def test_pure_bin_adjusts_only_its_zero_count_and_keeps_other_bins_exact(client)
                    cut_points={"x": [10, 20]}, closed="left")
 
     entry = body["results"]["columns"]["x"]
-    assert [row["label"] for row in entry["bins"]] == ["(-inf, 10)", "[10, 20)", "[20, inf)", "Missing"]
+    assert [row["label"] for row in entry["bins"]] == ["[-inf, 10)", "[10, 20)", "[20, inf]", "Missing"]
     pure, middle, upper, missing = entry["bins"]
     # Totals stay 20 bads and 200 goods: the pure bin uses 0.5 bads in place of 0.
     assert entry["total_events"] == 20
@@ -79,11 +79,11 @@ def test_pure_bin_adjusts_only_its_zero_count_and_keeps_other_bins_exact(client)
     assert missing["count"] == 0
     assert missing["woe"] is None
     assert missing["flags"] == ["empty"]
-    assert entry["pure_bins"] == ["(-inf, 10)"]
+    assert entry["pure_bins"] == ["[-inf, 10)"]
     assert entry["adjustment"] == 0.5
     assert entry["woe_convention"].startswith("ln(%event / %non-event)")
     warning = next(item for item in body["results"]["warnings"] if item["code"] == "pure_bin")
-    assert "'(-inf, 10)'" in warning["message"]
+    assert "'[-inf, 10)'" in warning["message"]
     assert warning["details"]["column"] == "x"
 
 
@@ -109,7 +109,7 @@ def test_missing_values_get_a_bin_of_their_own(client):
     entry = analyze(client, "woe", dataset_id=dataset_id, columns=["x"], method="user",
                     cut_points={"x": [5, 17]}, closed="left")["results"]["columns"]["x"]
 
-    assert [row["label"] for row in entry["bins"]] == ["(-inf, 5)", "[5, 17)", "[17, inf)", "Missing"]
+    assert [row["label"] for row in entry["bins"]] == ["[-inf, 5)", "[5, 17)", "[17, inf]", "Missing"]
     assert [row["count"] for row in entry["bins"]] == [60, 100, 100, 40]
     assert sum(row["count"] for row in entry["bins"]) == 300
     woe, iv = hand_woe([6, 5, 2, 20], [54, 95, 98, 20])

@@ -109,7 +109,7 @@ def test_huge_values_get_compact_labels(tmp_path):
         labels = [row["label"] for row in results["columns"]["huge"]["bins"]]
         edges = results["columns"]["huge"]["binning"]["edges"]
         assert len(labels) == len(set(labels)), analysis_type
-        assert labels[0] == f"(-inf, {np.format_float_scientific(edges[0], precision=5, unique=False)}]"
+        assert labels[0] == f"[-inf, {np.format_float_scientific(edges[0], precision=5, unique=False)}]"
         assert max(len(label) for label in labels) < 40, (analysis_type, labels)
         report = build_report(report_input(analysis_type, results))
         html = render_html(report).html

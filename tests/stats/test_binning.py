@@ -121,26 +121,26 @@ def test_numeric_binning_invalid_method():
 def test_bin_labels_right_closed():
     labels = bin_labels([0.25, 10.0], special_values=[-999])
 
-    assert labels == ("(-inf, 0.25]", "(0.25, 10]", "(10, inf)", "Special: -999", MISSING_LABEL)
+    assert labels == ("[-inf, 0.25]", "(0.25, 10]", "(10, inf]", "Special: -999", MISSING_LABEL)
 
 
 def test_bin_labels_left_closed():
-    assert bin_labels([5, 17], closed="left") == ("(-inf, 5)", "[5, 17)", "[17, inf)", "Missing")
+    assert bin_labels([5, 17], closed="left") == ("[-inf, 5)", "[5, 17)", "[17, inf]", "Missing")
 
 
 def test_bin_labels_without_edges():
-    assert bin_labels([]) == ("(-inf, inf)", "Missing")
+    assert bin_labels([]) == ("[-inf, inf]", "Missing")
 
 
 def test_bin_labels_round_but_stay_distinct():
     labels = bin_labels([0.1234561, 0.1234564, 367.94000000000005, 1234567.891])
 
     # Both small cut points round to 0.123456 at 6 digits, so 7 are used.
-    assert labels[0] == "(-inf, 0.1234561]"
+    assert labels[0] == "[-inf, 0.1234561]"
     assert labels[1] == "(0.1234561, 0.1234564]"
     assert labels[2] == "(0.1234564, 367.94]"
     assert labels[3] == "(367.94, 1234568]"
-    assert labels[4] == "(1234568, inf)"
+    assert labels[4] == "(1234568, inf]"
 
 
 @pytest.mark.parametrize("edges", [[2.0, 1.0], [1.0, 1.0], [np.nan, 1.0]])
@@ -250,7 +250,7 @@ def test_binning_spec_dict_is_json():
 
     payload = spec.to_dict()
 
-    assert payload["labels"] == ["(-inf, 5]", "(5, 17]", "(17, inf)", "Special: -999", "Missing"]
+    assert payload["labels"] == ["[-inf, 5]", "(5, 17]", "(17, inf]", "Special: -999", "Missing"]
     assert spec.n_bins == 5
     json.dumps(payload, allow_nan=False)
 
@@ -330,8 +330,8 @@ def test_bin_labels_extreme_magnitudes_compact():
     labels = bin_labels([-1e-300, 0.0, 1e-300, 0.25, 1e300, 1.0000001e300, 1.7e308], special_values=[1e300, 5e-7])
 
     assert labels[:8] == (
-        "(-inf, -1e-300]", "(-1e-300, 0]", "(0, 1e-300]", "(1e-300, 0.25]", "(0.25, 1e+300]",
-        "(1e+300, 1.0000001e+300]", "(1.0000001e+300, 1.7e+308]", "(1.7e+308, inf)",
+        "[-inf, -1e-300]", "(-1e-300, 0]", "(0, 1e-300]", "(1e-300, 0.25]", "(0.25, 1e+300]",
+        "(1e+300, 1.0000001e+300]", "(1.0000001e+300, 1.7e+308]", "(1.7e+308, inf]",
     )
     assert labels[8:] == ("Special: 1e+300", "Special: 5e-07", MISSING_LABEL)
 

@@ -297,7 +297,7 @@ def test_stability_metrics_user_edges_and_specials():
     )
 
     labels = [row.label for row in result.bins]
-    assert labels == ["(-inf, 2]", "(2, 4]", "(4, inf)", "Special: -999", "Missing"]
+    assert labels == ["[-inf, 2]", "(2, 4]", "(4, inf]", "Special: -999", "Missing"]
     assert [row.reference_count for row in result.bins] == [3, 1, 1, 1, 1]
     assert [row.current_count for row in result.bins] == [2, 1, 1, 2, 0]
     assert result.statistic == pytest.approx(hand_psi([3, 1, 1, 1, 1], [2, 1, 1, 2, 0]), rel=REL)
@@ -311,7 +311,7 @@ def test_stability_metrics_equal_width():
 
     result = calculate_stability_metrics(reference, current, n_bins=2, method="equal_width")
 
-    # One cut point at 5: (-inf, 5] contains 0..5 (6 values) and (5, inf) contains 6..10.
+    # One cut point at 5: [-inf, 5] contains 0..5 (6 values) and (5, inf] contains 6..10.
     assert result.binning.edges == (5.0,)
     assert result.statistic == pytest.approx(hand_psi([6, 5, 0], [2, 3, 0]), rel=REL)
 
@@ -348,7 +348,7 @@ def test_stability_metrics_column_entirely_missing():
     result = calculate_stability_metrics([np.nan] * 5, [None] * 3)
 
     assert result.statistic == 0.0
-    assert [row.label for row in result.bins] == ["(-inf, inf)", "Missing"]
+    assert [row.label for row in result.bins] == ["[-inf, inf]", "Missing"]
     assert result.bins[0].flags == (FLAG_EMPTY_BOTH,)
     assert "Every reference value is missing." in result.warnings
     assert "Every current value is missing." in result.warnings

@@ -115,7 +115,7 @@ def test_woe_pure_bin_adjusts_only_that_bin():
     assert pure.iv_bin == pytest.approx((adjusted_share - 0.25) * math.log(adjusted_share / 0.25), rel=REL)
     assert result.iv == pytest.approx(result.iv_exact + pure.iv_bin, rel=REL)
     assert len(result.warnings) == 1
-    assert "'(-inf, 10]'" in result.warnings[0]
+    assert "'[-inf, 10]'" in result.warnings[0]
     assert " of x " in result.warnings[0]
     assert missing.flags == (FLAG_EMPTY,)
     json.dumps(result.to_dict(), allow_nan=False)
@@ -150,7 +150,7 @@ def test_woe_missing_is_own_bin():
     result = woe_from_arrays(values, target, edges=[5, 17])
 
     by_label = {row.label: row for row in result.bins}
-    assert list(by_label) == ["(-inf, 5]", "(5, 17]", "(17, inf)", "Missing"]
+    assert list(by_label) == ["[-inf, 5]", "(5, 17]", "(17, inf]", "Missing"]
     events = [6, 5, 2, 20]
     non_events = [54, 95, 98, 20]
     exact = hand_woe(events, non_events)
