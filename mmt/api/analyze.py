@@ -31,12 +31,13 @@ def _document_analyses() -> None:
 
 
 def _check_request(analysis_type: str, payload: dict) -> None:
-    """Validate the options before any work, so a background job never starts on a request that cannot run."""
+    """Validate the type and options before any work, so a background job never starts on a request that cannot run."""
     from mmt.analyses import registry
-    from mmt.services.analyses import HANDLERS
+    from mmt.services.analyses import analysis_handler
 
+    analysis_handler(analysis_type)
     model = registry.REQUEST_MODELS.get(analysis_type)
-    if model is not None and analysis_type in HANDLERS:
+    if model is not None:
         model.model_validate(payload)
 
 

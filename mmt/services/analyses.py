@@ -109,12 +109,13 @@ def input_sha256(datasets: list[Dataset], parameters: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any], *,
-                 background: bool = False) -> AnalysisResult:
-    """Run ``analysis_type`` on ``payload`` and store the result.
+def analysis_handler(analysis_type: str) -> Any:
+    """Return the handler of ``analysis_type``.
 
-    ``background`` is stored as the ``async`` parameter, since the request's
-    own ``async`` option is left out when the size of the data decides.
+    Raises
+    ------
+    NotFoundError
+        ``unknown_analysis_type``, listing the known types, when there is no such analysis.
     """
     from mmt.analyses import registry  # noqa: F401  (registers the handlers)
 
@@ -125,6 +126,17 @@ def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any], *,
             code="unknown_analysis_type",
             details={"analysis_type": analysis_type, "accepted": sorted(HANDLERS)},
         )
+    return handler
+
+
+def run_analysis(state: Any, analysis_type: str, payload: dict[str, Any], *,
+                 background: bool = False) -> AnalysisResult:
+    """Run ``analysis_type`` on ``payload`` and store the result.
+
+    ``background`` is stored as the ``async`` parameter, since the request's
+    own ``async`` option is left out when the size of the data decides.
+    """
+    handler = analysis_handler(analysis_type)
     started = time.perf_counter()
     # Datasets the handler loaded, including those it chose itself, such as the latest upload.
     loaded: set[int] = set()
