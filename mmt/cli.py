@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -282,7 +283,22 @@ def analyze(analysis_type: str, dataset_id: int | None, analysis_options: str | 
 STATUS_VALUE_LABELS = {
     # The value is the p-value of test_auc_against_reference (H0: the AUC has not dropped), not an AUC.
     "discrimination.auc_vs_reference": "p-value of the one-sided ECB test that the AUC dropped below the reference AUC",
+    "calibration.jeffreys": "p-value of the one-sided Jeffreys test, H0: the PD is not underestimated",
+    "calibration.binomial": "p-value of the one-sided binomial test, H0: the PD is not underestimated",
+    "calibration.hosmer_lemeshow": "p-value of the Hosmer-Lemeshow test, H0: every grade PD is right",
+    "calibration.spiegelhalter": "p-value of the Spiegelhalter test, H0: every obligor PD is right",
 }
+# Per-grade lines such as calibration.grade[3].jeffreys.
+GRADE_STATUS = re.compile(r"calibration\.grade\[.*\]\.jeffreys")
+
+
+def _status_value_label(metric: str | None) -> str | None:
+    """Return what the value of a status line is, when its metric name does not say so."""
+    if metric is None:
+        return None
+    if GRADE_STATUS.fullmatch(metric):
+        return "p-value of the grade's one-sided Jeffreys test, H0: the PD is not underestimated"
+    return STATUS_VALUE_LABELS.get(metric)
 
 
 def _print_statuses(body: dict) -> None:
@@ -291,7 +307,7 @@ def _print_statuses(body: dict) -> None:
     for entry in results.get("summary_statuses", [])[:60]:
         value = entry.get("value")
         shown = f"{value:.6g}" if isinstance(value, (int, float)) else "n/a"
-        label = STATUS_VALUE_LABELS.get(entry.get("metric"))
+        label = _status_value_label(entry.get("metric"))
         if label:
             shown = f"{shown} ({label})"
         click.echo(f"  {entry.get('status') or '-':6} {entry.get('metric')}: {shown}")

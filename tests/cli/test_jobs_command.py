@@ -124,3 +124,18 @@ def test_auc_vs_reference_labelled_pvalue(capsys):
     assert lines[1] == "  green  discrimination.auc: 0.8125"
     assert lines[2] == ("  amber  discrimination.auc_vs_reference: 0.0312 (p-value of the one-sided ECB test "
                         "that the AUC dropped below the reference AUC)")
+
+
+def test_calibration_pvalues_labelled(capsys):
+    _print_statuses({"analysis_result_id": 9, "results": {"summary_statuses": [
+        {"metric": "calibration.grade[3].jeffreys", "value": 0.0786, "status": "green"},
+        {"metric": "calibration.binomial", "value": 0.4337, "status": "green"},
+        {"metric": "calibration.hosmer_lemeshow", "value": 0.9943, "status": "green"},
+        {"metric": "calibration.herfindahl", "value": 0.3097, "status": "amber"},
+    ]}})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith("0.0786 (p-value of the grade's one-sided Jeffreys test, H0: the PD is not underestimated)")
+    assert lines[2].endswith("0.4337 (p-value of the one-sided binomial test, H0: the PD is not underestimated)")
+    assert lines[3].endswith("0.9943 (p-value of the Hosmer-Lemeshow test, H0: every grade PD is right)")
+    # The Herfindahl index is the figure its name says.
+    assert lines[4] == "  amber  calibration.herfindahl: 0.3097"
