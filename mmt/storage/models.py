@@ -121,6 +121,8 @@ class Job(Base):
     """A background upload or analysis and its progress."""
 
     __tablename__ = "jobs"
+    # GET /api/jobs pages newest first on (created_at, id); migration 0004 creates the same index.
+    __table_args__ = (sa.Index("ix_jobs_created_at", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))

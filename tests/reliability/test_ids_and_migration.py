@@ -65,3 +65,19 @@ def test_sqlite_upgrade_keeps_rows(tmp_path: Path):
         connection.execute(INSERT_DATASET.bindparams(id=None, name="new"))
         assert connection.execute(sa.text("SELECT max(id) FROM datasets")).scalar() == 4
     database.dispose()
+
+
+def test_migrated_schema_matches_models(database_url: str, tmp_path: Path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from mmt.storage.models import Base
+
+    database = Database(database_url)
+    upgrade_database(database.engine, tmp_path / "migrate.lock")
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+    with database.engine.connect() as connection:
+        indexes = {index["name"]: index["column_names"] for index in sa.inspect(connection).get_indexes("jobs")}
+    assert indexes["ix_jobs_created_at"] == ["created_at", "id"]
