@@ -49,7 +49,8 @@ LIST_QUERY = [
 
 
 def _job(session, job_id: str) -> Job:
-    job = session.get(Job, job_id[:64])
+    # Stored ids are hex, and PostgreSQL rejects a NUL in a text parameter, so such an id is not looked up.
+    job = session.get(Job, job_id[:64]) if "\x00" not in job_id else None
     if job is None:
         raise NotFoundError(f"Job {job_id[:64]} not found.", code="job_not_found", details={"job_id": job_id[:64]})
     return job
@@ -114,8 +115,8 @@ def _decode_cursor(raw: str) -> tuple[dt.datetime, str]:
         created_at = dt.datetime.fromisoformat(created)
     except ValueError:  # binascii.Error and UnicodeDecodeError included
         raise invalid from None
-    # Stored times are naive UTC, and no stored id is longer than 64 characters.
-    if not job_id or len(job_id) > 64 or created_at.tzinfo is not None:
+    # Stored times are naive UTC, no stored id is longer than 64 characters, and PostgreSQL rejects a NUL.
+    if not job_id or len(job_id) > 64 or "\x00" in job_id or created_at.tzinfo is not None:
         raise invalid
     return created_at, job_id
 
