@@ -14,6 +14,7 @@ and moved into place only when the whole file passed, so an error leaves
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -246,7 +247,38 @@ def _checked_options(options: dict | None) -> dict:
             code="invalid_option",
             details={"option": "date_format", "value": options["date_format"]},
         )
+    if "date_format" in options:
+        _check_date_format(options["date_format"])
     return options
+
+
+def _check_date_format(date_format: object) -> None:
+    """Raise ValidationError when :func:`datetime.strptime` cannot use ``date_format``.
+
+    Values are parsed with it only after this check, and a format that strptime
+    rejects would otherwise be skipped silently or fail on the first row.
+    """
+    problem = None
+    if not isinstance(date_format, str):
+        problem = f"it is a JSON {type(date_format).__name__}, not a string"
+    else:
+        try:
+            dt.datetime.strptime("", date_format)
+        except re.error as error:
+            # A directive given twice, such as "%d%d", fails when strptime compiles the format.
+            problem = str(error)
+        except ValueError as error:
+            # CPython's _strptime (3.11 to 3.13) raises "time data ... does not match format" for a usable
+            # format, and names the bad directive or the stray % otherwise.
+            if not str(error).startswith("time data"):
+                problem = str(error)
+    if problem is not None:
+        raise ValidationError(
+            f"The date_format option {date_format!r} is not a strptime format ({problem}). "
+            'Give each directive once, such as "%d/%m/%Y" or "%m/%d/%Y".',
+            code="invalid_option",
+            details={"option": "date_format", "value": date_format, "reason": problem},
+        )
 
 
 @dataclass(slots=True)
