@@ -268,7 +268,7 @@ def _check_date_format(date_format: object) -> None:
             # A directive given twice, such as "%d%d", fails when strptime compiles the format.
             problem = str(error)
         except ValueError as error:
-            # CPython's _strptime (3.11 to 3.13) raises "time data ... does not match format" for a usable
+            # CPython 3.11's _strptime raises "time data ... does not match format" for a usable
             # format, and names the bad directive or the stray % otherwise.
             if not str(error).startswith("time data"):
                 problem = str(error)
