@@ -123,9 +123,11 @@ def _decode_cursor(raw: str) -> tuple[dt.datetime, str]:
 
 def _requested_or_stored_dataset(dataset_id: int) -> sa.ColumnElement[bool]:
     """Match jobs whose analysis request names ``dataset_id`` or whose outcome recorded it."""
-    # Compared as text: SQLite's json_extract returns a number and PostgreSQL's #>> returns text.
-    requested = sa.cast(Job.request[("payload", "dataset_id")].as_string(), sa.String)
-    return sa.or_(Job.dataset_id == dataset_id, requested == str(dataset_id))
+    # Compared as text: SQLite's json_extract returns a number and PostgreSQL's #>> returns text. The payload is
+    # stored as sent, so a request of the original front end names the dataset under its datasetId alias.
+    requested = [sa.cast(Job.request[("payload", key)].as_string(), sa.String) == str(dataset_id)
+                 for key in ("dataset_id", "datasetId")]
+    return sa.or_(Job.dataset_id == dataset_id, *requested)
 
 
 def _refresh_unfinished(session, runner, conditions: list) -> None:
