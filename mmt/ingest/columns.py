@@ -406,6 +406,8 @@ class DateRole(Converter):
         batch = self.parser.parse(array)
         for name, count in batch.formats.items():
             self.formats[name] = self.formats.get(name, 0) + count
+        hint = 'Give the date format in the upload options, for example "%d/%m/%Y", or write dates as YYYY-MM-DD'
+        contradiction = self.parser.contradiction()
         problems.add(
             "ambiguous_date",
             self.source_name,
@@ -414,7 +416,7 @@ class DateRole(Converter):
             array,
             offset,
             summary="ambiguous date: day/month or month/day, or a two-digit year",
-            hint='Give the date format in the upload options, for example "%d/%m/%Y", or write dates as YYYY-MM-DD',
+            hint=f"{contradiction} {hint}" if contradiction else hint,
         )
         problems.add(
             "invalid_date",

@@ -284,6 +284,18 @@ class DateParser:
             "resolved_values": sorted(self._resolved)[: self.EXAMPLES],
         }
 
+    def contradiction(self) -> str | None:
+        """Describe why ambiguous values are rejected after the column's order was used, or return None."""
+        if self._used_order is None or self.order() == self._used_order:
+            return None
+        other = MONTH_FIRST if self._used_order == DAY_FIRST else DAY_FIRST
+        used_words, other_words = (order.replace("_", " ") for order in (self._used_order, other))
+        return (
+            f"Earlier rows were read {used_words} because of values such as {', '.join(self._deciding[self._used_order])}, "
+            f"but values such as {', '.join(self._deciding[other])} can only be read {other_words}, so the order of "
+            "this column is unknown."
+        )
+
     def parse(self, values: pa.Array) -> DateBatch:
         """Parse an Arrow array of text, numbers (``YYYYMM``, ``YYYYMMDD``), dates or timestamps."""
         if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):

@@ -1183,6 +1183,11 @@ def _unusual_dates_warning(column: str, role: str, note: dict) -> dict:
     }
 
 
+def _count_of(count: int, noun: str) -> str:
+    """Return ``count`` with ``noun``, plural unless the count is one."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def _date_order_warning(column: str, role: str, order: dict) -> dict:
     """Return the warning that ambiguous day/month dates were read in the order the other values show."""
     first, second = ("day", "month") if order["order"] == "day_first" else ("month", "day")
@@ -1190,9 +1195,9 @@ def _date_order_warning(column: str, role: str, order: dict) -> dict:
     resolved = ", ".join(order["resolved_values"])
     return {
         "code": "date_order_inferred",
-        "message": f'Column "{column}" has {order["resolved_count"]} distinct dates such as {resolved} that could be '
-        f"read either way; they were read {first} first, then {second}, because values such as {deciding} can only "
-        "be read that way. Pass date_format if that is wrong.",
+        "message": f'Column "{column}" has {_count_of(order["resolved_count"], "distinct date")} such as {resolved} '
+        f"that could be read either way. They were read {first} first, then {second}, because values such as "
+        f"{deciding} can only be read that way. Pass date_format if that is wrong.",
         "details": {"column": column, "role": role, **order},
     }
 

@@ -26,3 +26,11 @@ def test_unknown_type_in_foreground_gets_404(app, client):
     assert response.status_code == 404
     assert response.get_json()["code"] == "unknown_analysis_type"
     assert _job_count(app) == 0
+
+
+def test_long_unknown_type_shown_shortened(client):
+    response = client.post("/api/analyze/" + "x" * 3000, json={})
+    body = response.get_json()
+    assert response.status_code == 404
+    assert body["details"]["analysis_type"] == "x" * 60
+    assert len(body["error"]) < 400

@@ -124,3 +124,17 @@ def test_dashboard_key_enter_use_forget(driver, secured_server):
     # Only the expected 401 responses reach the console, and no script error does.
     errors = [entry for entry in console_errors(driver) if "401" not in entry]
     assert errors == []
+
+
+def test_dashboard_key_kept_when_storage_rejects_writes(driver, secured_server):
+    driver.get(secured_server + "/")
+    driver.execute_script("window.sessionStorage.clear();")
+    # Storage that can be read but not written, as with a full quota: the page keeps the key itself.
+    driver.execute_script(
+        "Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };"
+    )
+    _enter_key(driver, ADMIN_KEY)
+    _wait_for_message(driver, "The API key is accepted")
+    assert driver.find_element(By.ID, "dashboard").get_attribute("data-loaded") == "true"
+    assert _stored_key(driver) is None
+    assert driver.find_element(By.ID, "api-key-state").text == "A key is set for this tab."

@@ -163,6 +163,9 @@ def test_contradiction_across_file_blocks_is_rejected(tmp_path, monkeypatch):
     assert 200 < error.details["count"] < 400
     assert 401 in error.details["rows"]
     assert set(error.details["values"]) == {"03/04/2023", "04/13/2023"}
+    # The message names the values that settled the order and those that contradict it.
+    assert "read day first because of values such as 13/04/2023" in str(error)
+    assert "values such as 04/13/2023 can only be read month first" in str(error)
 
 
 def test_upload_api_date_order(client):
@@ -171,6 +174,8 @@ def test_upload_api_date_order(client):
         "/api/upload/pd", data={"file": (io.BytesIO(decided), "decided.csv")}, content_type="multipart/form-data"
     )
     assert response.status_code == 200, response.get_json()
+    (warning,) = [item for item in response.get_json()["warnings"] if item["code"] == "date_order_inferred"]
+    assert warning["message"].startswith('Column "snapshot_date" has 1 distinct date such as 03/04/2023 ')
     undecided = (HEADER + "1,0.1,0,03/04/2023\n2,0.2,1,05/04/2023\n").encode()
     response = client.post(
         "/api/upload/pd", data={"file": (io.BytesIO(undecided), "undecided.csv")}, content_type="multipart/form-data"

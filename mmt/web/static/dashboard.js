@@ -53,8 +53,9 @@
   }
 
   function storedKey() {
+    // pageKey also covers storage that can be read but not written (a full quota, some private modes).
     try {
-      return window.sessionStorage.getItem(KEY_STORAGE_NAME) || "";
+      return window.sessionStorage.getItem(KEY_STORAGE_NAME) || pageKey;
     } catch (error) {
       return pageKey;
     }
