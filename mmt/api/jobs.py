@@ -90,10 +90,8 @@ def _integer(parameter: str, low: int, high: int) -> int | None:
     raw = request.args.get(parameter, "").strip()
     if not raw:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
+    # int() also takes "1_0" and non-ASCII digits, which are no query integers.
+    value = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() else None
     if value is None or not low <= value <= high:
         raise _query_error(parameter, f"{parameter} must be an integer from {low} to {high}; got {raw[:40]!r}.",
                            value=raw[:40], minimum=low, maximum=high)
