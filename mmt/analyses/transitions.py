@@ -364,17 +364,31 @@ def _apply_default_flag(data: pd.DataFrame, default_states: tuple[str, ...]) -> 
     return data
 
 
+def _period_date(value: str) -> pd.Timestamp:
+    """Return the requested snapshot date ``value`` as a timestamp at midnight, or raise ``invalid_periods``."""
+    try:
+        date = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as error:
+        reason = str(error)
+    else:
+        # An empty text or "NaT" gives NaT rather than an error.
+        if not pd.isna(date):
+            return date.normalize()
+        reason = "no date"
+    shown = str(value)[:40]
+    raise ValidationError(
+        f"periods must be ISO dates such as 2024-12-31, but {shown!r} is not one ({reason}).",
+        code="invalid_periods",
+        details={"value": shown},
+    )
+
+
 def _select_periods(available: list[pd.Timestamp], requested: list[str] | None) -> list[pd.Timestamp]:
     available_dates = [_iso_date(date) for date in available]
     if requested is None:
         dates = available
     else:
-        try:
-            wanted = sorted({pd.Timestamp(value).normalize() for value in requested})
-        except (ValueError, TypeError) as error:
-            raise ValidationError(
-                f"periods must be ISO dates such as 2024-12-31: {error}", code="invalid_periods"
-            ) from error
+        wanted = sorted({_period_date(value) for value in requested})
         available_set = set(available)
         unknown = [_iso_date(date) for date in wanted if date not in available_set]
         if unknown:

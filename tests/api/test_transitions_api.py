@@ -111,3 +111,12 @@ def test_transitions_warn_when_extracts_are_equal(client, upload):
     assert same[0].startswith(f"Reference dataset {previous} has the same content as dataset {current}")
     counts = np.asarray(results["pooled"]["matrix"]["counts"])
     assert counts.sum() == np.trace(counts[:, : len(results["pooled"]["matrix"]["rows"])])
+
+
+def test_empty_period_text_rejected(client, upload):
+    dataset_id = upload("ratings", "rating_transitions.csv").get_json()["dataset_id"]
+    response = client.post("/api/analyze/rating_transition", json={"dataset_id": dataset_id, "periods": [""]})
+    body = response.get_json()
+    assert response.status_code == 422, body
+    assert body["code"] == "invalid_periods"
+    assert body["details"]["value"] == ""
