@@ -960,8 +960,12 @@ def _parse_boundary(text: str) -> pd.Timestamp:
             return pd.Period(f"{value[:4]}-{value[4:]}", freq="M").end_time.normalize()
         if re.fullmatch(r"\d{4}-\d{2}", value):
             return pd.Period(value, freq="M").end_time.normalize()
-        return pd.Timestamp(value).normalize()
-    except ValueError:
+        parsed = pd.Timestamp(value)
+        # An empty text or "NaT" gives NaT rather than an error.
+        if pd.isna(parsed):
+            raise ValueError(value)
+        return parsed.normalize()
+    except (ValueError, OverflowError):
         raise ValidationError(
             f"The split {text!r} is not a date or period; use e.g. 2004Q4, 200412 or 2004-12-31.",
             code="invalid_options",

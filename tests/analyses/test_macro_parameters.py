@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mmt.analyses.macro import analyze_macro
+from mmt.errors import ValidationError
 from tests.analyses.test_macro import macro_frame, synthetic_frame
 
 
@@ -77,3 +79,12 @@ def test_lags_none_without_regression_or_fitted():
     assert parameters["fitted_error_ljungbox_lags"] is None
     assert parameters["residual_acf_lags"] is None
     assert parameters["fitted_error_acf_lags"] is None
+
+
+@pytest.mark.parametrize("split", ["", " ", "NaT", "99999-01-01"])
+def test_split_without_a_date_rejected(split):
+    with pytest.raises(ValidationError) as caught:
+        analyze_macro(macro_frame(), {"split": split}, {})
+
+    assert caught.value.code == "invalid_options"
+    assert caught.value.details == {"option": "split", "value": split}
