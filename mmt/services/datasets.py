@@ -71,10 +71,12 @@ def parse_json_field(raw: str | None, field: str) -> dict[str, Any] | None:
         raise MMTError(f"The form field '{field}' is nested too deeply to be a mapping or reading options.",
                        code="invalid_json", details={"field": field}) from None
     except json.JSONDecodeError as error:
+        # A common cause is a value cut at ";" by curl -F, which --form-string does not do.
+        hint = " If you send it with curl, use --form-string rather than -F, which cuts values at ';'." if ";" not in raw else ""
         raise MMTError(
-            f"The form field '{field}' is not valid JSON ({error.msg} at position {error.pos}).",
+            f"The form field '{field}' is not valid JSON ({error.msg}: character {error.pos}).{hint}",
             code="invalid_json",
-            details={"field": field},
+            details={"field": field, "position": error.pos},
         ) from None
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise MMTError(

@@ -169,3 +169,15 @@ def test_result_list_omits_result_data_unless_asked(client, upload):
     assert client.get("/api/analyses").get_json()["analysis_results"][0]["result_data"] is None
     assert client.get("/api/analyses?include_results=1").get_json()["analysis_results"][0]["result_data"]["discrimination"]
     assert client.get("/api/database/analysis-results").get_json()["analysis_results"][0]["result_data"]["discrimination"]
+
+
+def test_cut_json_field_points_to_form_string(client):
+    # What curl -F sends for columns={"pd": "PD", "default_flag": "DEF"; ...}: the value ends at the ";".
+    data = {"file": (io.BytesIO(b"pd,default_flag\n0.1,0\n"), "cut.csv"), "columns": '{"pd": "PD'}
+    response = client.post("/api/upload/pd", data=data, content_type="multipart/form-data")
+    body = response.get_json()
+    assert response.status_code == 400, body
+    assert body["code"] == "invalid_json"
+    assert "(Unterminated string starting at: character 7)" in body["error"]
+    assert "--form-string" in body["error"]
+    assert body["details"] == {"field": "columns", "position": 7}
