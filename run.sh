@@ -15,13 +15,25 @@ setup() {
         "$PYTHON" -m venv "$VENV"
         "$VENV/bin/pip" install --quiet --upgrade pip
     fi
-    # Reinstall only when pyproject.toml or the extras changed since the last set-up.
+    # Reinstall only when pyproject.toml changed or an extra is missing. The stamp keeps every extra installed
+    # since, so switching between demo, test and bench installs nothing the second time.
     local stamp="$VENV/.mmt-installed"
-    local wanted
-    wanted="$(sha256sum pyproject.toml | cut -c1-64) $extras"
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-        "$VENV/bin/pip" install --quiet -e ".[$extras]"
-        echo "$wanted" > "$stamp"
+    local digest installed="" missing=""
+    digest="$(sha256sum pyproject.toml | cut -c1-64)"
+    if [ -f "$stamp" ] && [ "$(cut -d' ' -f1 "$stamp")" = "$digest" ]; then
+        installed="$(cut -d' ' -f2 -s "$stamp")"
+    fi
+    for extra in ${extras//,/ }; do
+        case ",$installed," in
+            *",$extra,"*) ;;
+            *) missing="$missing,$extra" ;;
+        esac
+    done
+    if [ ! -f "$stamp" ] || [ -z "$installed" ] || [ -n "$missing" ]; then
+        local all="${installed:+$installed,}${extras}"
+        all="$(echo "$all" | tr ',' '\n' | sort -u | paste -sd, -)"
+        "$VENV/bin/pip" install --quiet -e ".[$all]"
+        echo "$digest $all" > "$stamp"
     fi
 }
 
