@@ -72,6 +72,12 @@ def test_dashboard_lists_every_sample(driver, server, sample_results):
     cards = driver.find_elements(By.CSS_SELECTOR, "#summary-cards .summary-card")
     assert len(cards) == len(SAMPLES)
     assert driver.find_elements(By.CSS_SELECTOR, "#breaches-body tr")
+    statuses = [row.get_attribute("data-status") for row in driver.find_elements(By.CSS_SELECTOR, "#breaches-body tr")]
+    assert "red" in statuses
+    assert statuses == sorted(statuses, key=lambda status: status != "red"), statuses
+    # The LGD sample's MAPE breach carries the note on realised LGDs near 0.
+    notes = [note.text for note in driver.find_elements(By.CSS_SELECTOR, "#breaches-body td.metric .note")]
+    assert any("percentage errors explode" in note for note in notes), notes
     save_screenshot(driver, "dashboard")
     assert console_errors(driver) == []
 

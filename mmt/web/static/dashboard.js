@@ -173,7 +173,13 @@
 
     var body = document.getElementById("breaches-body");
     body.textContent = "";
-    var breaches = summary.breaches || [];
+    // Red figures first, so that the worst ones are in view without scrolling; the API order is kept otherwise.
+    var breaches = (summary.breaches || []).map(function (breach, index) { return { breach: breach, index: index }; })
+      .sort(function (first, second) {
+        var rank = (first.breach.status === "red" ? 0 : 1) - (second.breach.status === "red" ? 0 : 1);
+        return rank || first.index - second.index;
+      })
+      .map(function (item) { return item.breach; });
     if (breaches.length === 0) {
       var row = element("tr");
       var cell = element("td", "No amber or red figure in the latest results.", "muted");
@@ -183,8 +189,12 @@
     }
     breaches.forEach(function (breach) {
       var row = element("tr");
+      row.setAttribute("data-status", breach.status);
       row.appendChild(element("td", breach.analysis_type));
-      row.appendChild(element("td", breach.metric, "metric"));
+      var metricCell = element("td", breach.metric, "metric");
+      // Some figures carry a note on how to read them, such as a MAPE inflated by realised values near 0.
+      if (breach.note) { metricCell.appendChild(element("div", breach.note, "note muted")); }
+      row.appendChild(metricCell);
       row.appendChild(element("td", formatNumber(breach.value), "num"));
       var statusCell = element("td");
       statusCell.appendChild(statusBadge(breach.status));
