@@ -317,14 +317,20 @@ def _print_statuses(body: dict) -> None:
 @click.option("--state", "states", multiple=True,
               help="Only jobs in this state: queued, running, completed or failed. Repeat it, or separate "
               "states with commas.")
+@click.option("--kind", "kinds", multiple=True,
+              help="Only jobs of this kind, such as analyze_pd or upload_lgd. Repeat it, or separate kinds with commas.")
+@click.option("--dataset-id", type=int, default=None, help="Only jobs that analysed or stored this dataset.")
 @click.option("--limit", type=int, default=None, help="Number of newest jobs to list (server default 50, at most 500).")
 @click.option("--url", default=None, help="Base URL of a running MMT server; in-process when omitted.")
-def jobs(states: tuple[str, ...], limit: int | None, url: str | None) -> None:
+def jobs(states: tuple[str, ...], kinds: tuple[str, ...], dataset_id: int | None, limit: int | None,
+         url: str | None) -> None:
     """List background jobs, newest first: id, state, progress, kind, creation time and result link."""
     from urllib.parse import urlencode
 
     client = Client(url)
-    query = [("state", state) for state in states]
+    query = [("state", state) for state in states] + [("kind", kind) for kind in kinds]
+    if dataset_id is not None:
+        query.append(("dataset_id", str(dataset_id)))
     if limit is not None:
         query.append(("limit", str(limit)))
     status, body = client.request("GET", "/api/jobs" + (f"?{urlencode(query)}" if query else ""))
@@ -332,7 +338,9 @@ def jobs(states: tuple[str, ...], limit: int | None, url: str | None) -> None:
         _fail(status, body)
     listed = body.get("jobs", [])
     if not listed:
-        click.echo("no jobs" + (f" in state {', '.join(states)}" if states else ""))
+        filters = [f"in state {', '.join(states)}" if states else "", f"of kind {', '.join(kinds)}" if kinds else "",
+                   f"for dataset {dataset_id}" if dataset_id is not None else ""]
+        click.echo(" ".join(["no jobs", *filter(None, filters)]))
         return
     click.echo(f"{'id':32}  {'state':9}  {'progress':>8}  {'kind':25}  {'created (UTC)':19}  result")
     for job in listed:

@@ -75,6 +75,18 @@ def test_jobs_none_in_state(stored_jobs):
     assert outcome.output == "no jobs in state running\n"
 
 
+def test_jobs_kind_and_dataset(stored_jobs):
+    add_job(stored_jobs, "d" * 32, 4, "completed", progress=100.0, dataset_id=9)
+    by_kind = run_jobs("--kind", "upload_lgd")
+    assert by_kind.exit_code == 0, by_kind.output
+    assert [line.split()[0] for line in by_kind.output.splitlines()[1:]] == ["q" * 32]
+    by_dataset = run_jobs("--dataset-id", "9")
+    assert by_dataset.exit_code == 0, by_dataset.output
+    assert [line.split()[0] for line in by_dataset.output.splitlines()[1:]] == ["d" * 32]
+    none = run_jobs("--kind", "upload_ead", "--dataset-id", "9")
+    assert none.output == "no jobs of kind upload_ead for dataset 9\n"
+
+
 def test_jobs_unknown_state(stored_jobs):
     outcome = run_jobs("--state", "done")
     assert outcome.exit_code == 1
