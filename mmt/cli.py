@@ -67,7 +67,9 @@ class Client:
         if self.url is None:
             from mmt import create_app
 
-            self._test_client = create_app().test_client()
+            # The command prints its own outcome, so the app's start and request log lines would only repeat it.
+            quiet = {} if "LOG_LEVEL" in os.environ else {"log_level": "WARNING"}
+            self._test_client = create_app(quiet).test_client()
 
     def request(self, method: str, path: str, *, json_body: Any = None, files: dict | None = None,
                 data: dict | None = None) -> tuple[int, dict]:

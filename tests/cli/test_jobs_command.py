@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -151,3 +153,18 @@ def test_calibration_pvalues_labelled(capsys):
     assert lines[3].endswith("0.9943 (p-value of the Hosmer-Lemeshow test, H0: every grade PD is right)")
     # The Herfindahl index is the figure its name says.
     assert lines[4] == "  amber  calibration.herfindahl: 0.3097"
+
+
+def test_in_process_command_prints_no_log_lines(tmp_path):
+    environment = {key: value for key, value in os.environ.items() if key not in ("LOG_LEVEL", "MMT_API_KEY")}
+    environment.update(MMT_INSTANCE_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'mmt.sqlite3'}")
+    quiet = subprocess.run([sys.executable, "-m", "mmt.cli", "jobs"], env=environment, capture_output=True,
+                           text=True, timeout=120)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "no jobs\n"
+    assert quiet.stderr == ""
+    # LOG_LEVEL set by the user still applies.
+    environment["LOG_LEVEL"] = "INFO"
+    logged = subprocess.run([sys.executable, "-m", "mmt.cli", "jobs"], env=environment, capture_output=True,
+                            text=True, timeout=120)
+    assert "path=/api/jobs status=200" in logged.stderr
