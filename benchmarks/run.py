@@ -108,9 +108,10 @@ def run_measured(step: str, rows: int, data: Path, work: Path, extra: list[str],
 def best_run(runs: list[dict]) -> dict:
     """Return the fastest of several runs of one step, with every run's time under ``all_seconds``.
 
-    On a shared virtual machine one run of a step can take twice as long as
-    the next, because of other guests. The fastest run is the one least
-    disturbed, as :mod:`timeit` also assumes.
+    On this virtual machine one run of a step can take twice as long as the
+    next, presumably because of other work on the host. The fastest run is
+    the least disturbed one, the reasoning :mod:`timeit` gives for taking
+    the minimum.
     """
     finished = [run for run in runs if "error" not in run]
     if not finished:
