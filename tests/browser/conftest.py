@@ -10,6 +10,7 @@ Manager never tries to download a browser or a driver. Screenshots go to
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import socket
@@ -47,14 +48,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Start ``mmt serve`` on a free port with an empty SQLite database; yield its base URL."""
-    folder = tmp_path_factory.mktemp("server")
-    port = free_port()
+@contextlib.contextmanager
+def serving(folder: Path, port: int, **settings: str):
+    """Run ``mmt serve`` on ``port`` with an empty SQLite database in ``folder`` and ``settings``; yield its base URL."""
     environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "MMT_DATA_DIR")}
     environment.update(MMT_INSTANCE_DIR=str(folder), DATABASE_URL=f"sqlite:///{folder / 'mmt.sqlite3'}",
-                       HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="WARNING")
+                       HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="WARNING", **settings)
     log = open(folder / "server.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "mmt.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -81,6 +80,13 @@ def server(tmp_path_factory):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Start ``mmt serve`` on a free port with an empty SQLite database; yield its base URL."""
+    with serving(tmp_path_factory.mktemp("server"), free_port()) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 
 import pytest
-import requests
 
-from tests.browser.conftest import BROWSER_MISSING, REPO, SERVER_START_SECONDS, console_errors, free_port, save_screenshot
+from tests.browser.conftest import BROWSER_MISSING, console_errors, free_port, save_screenshot, serving
 
 pytest.importorskip("selenium")
 from selenium.webdriver.common.by import By  # noqa: E402 - only once selenium is known to be installed
@@ -28,38 +24,11 @@ ADMIN_KEY = "dashboard-admin-key-for-browser-tests-42"
 @pytest.fixture(scope="module")
 def secured_server(tmp_path_factory):
     """Start ``mmt serve`` with access control on and an admin key; yield its base URL."""
-    folder = tmp_path_factory.mktemp("secured")
     # MMT_BROWSER_PORT sets the port on machines where only some ports may be used. Otherwise any free port.
     port = int(os.environ.get("MMT_BROWSER_PORT") or free_port())
-    environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL", "MMT_DATA_DIR")}
-    environment.update(MMT_INSTANCE_DIR=str(folder), DATABASE_URL=f"sqlite:///{folder / 'mmt.sqlite3'}",
-                       MMT_AUTH="on", MMT_ADMIN_API_KEY=ADMIN_KEY, MMT_RATE_LIMIT="off", LOG_LEVEL="WARNING")
-    log = open(folder / "server.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "mmt.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=REPO, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"mmt serve exited with {process.returncode}: {(folder / 'server.log').read_text()[-2000:]}")
-            try:
-                if requests.get(base + "/api/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mmt serve did not answer within {SERVER_START_SECONDS} s")
-            time.sleep(0.3)
+    with serving(tmp_path_factory.mktemp("secured"), port, MMT_AUTH="on", MMT_ADMIN_API_KEY=ADMIN_KEY,
+                 MMT_RATE_LIMIT="off") as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _message(browser) -> str:
