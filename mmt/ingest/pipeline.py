@@ -959,7 +959,7 @@ class _Run:
             self.warnings.append(
                 {
                     "code": "percent_values_converted",
-                    "message": f'Column "{column}" has {_rows(count).replace("row", "value")} written as percentages'
+                    "message": f'Column "{column}" has {_count_of(count, "value")} written as percentages'
                     f'{example_text}; {"it was" if count == 1 else "they were"} read as fractions, 2.2% as 0.022.',
                     "details": {"column": column, "role": role, "count": count, "example": example},
                 }
@@ -1124,7 +1124,7 @@ def _line_break_warning(name: str, found: list) -> dict:
     count, rows = found
     return {
         "code": "values_span_lines",
-        "message": f'Column "{name}" has {_rows(count).replace("row", "value")} that '
+        "message": f'Column "{name}" has {_count_of(count, "value")} that '
                    f'{"spans" if count == 1 else "span"} several lines (rows {", ".join(map(str, rows))}). That is right for text written over several lines; otherwise a '
                    "double quote was left open there and the lines after it were read as part of the value, so "
                    "check the quotes and upload the file again.",
@@ -1144,7 +1144,7 @@ def _rounded_integers_warning(name: str, note: dict) -> dict:
     return {
         "code": "large_integers_rounded",
         "message": (
-            f'Column "{name}" has {_rows(count).replace("row", "whole number")} of 2**53 (9007199254740992) or more '
+            f'Column "{name}" has {_count_of(count, "whole number")} of 2**53 (9007199254740992) or more '
             f"in absolute value ({listed}{more}). The column has decimals or numbers beyond the 64-bit integer range, "
             "so it is stored as double-precision floats, which hold about 15 to 17 significant digits: such numbers "
             "are stored as the nearest double, and digits beyond those may be lost. If every digit matters (an "
@@ -1174,7 +1174,7 @@ def _unusual_dates_warning(column: str, role: str, note: dict) -> dict:
     return {
         "code": "dates_outside_usual_years",
         "message": (
-            f'Column "{column}"{role_text} has {_rows(count).replace("row", "date")} before {first} or after '
+            f'Column "{column}"{role_text} has {_count_of(count, "date")} before {first} or after '
             f"{last} ({listed}{more}). Such dates are most often placeholders for \"no date\" such as 9999-12-31, "
             "or numbers read as YYYYMM months that were meant otherwise. The analyses use them as real dates, each "
             "as a snapshot or period of its own. Leave the cells empty if they mean no date, or correct them."
@@ -1185,7 +1185,7 @@ def _unusual_dates_warning(column: str, role: str, note: dict) -> dict:
 
 def _count_of(count: int, noun: str) -> str:
     """Return ``count`` with ``noun``, plural unless the count is one."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _date_order_warning(column: str, role: str, order: dict) -> dict:
@@ -1211,7 +1211,7 @@ def _infinite_values_warning(quality: ColumnQuality) -> dict:
     return {
         "code": "infinite_values",
         "message": (
-            f'Column "{name}" has {_rows(quality.infinite).replace("row", "infinite value")} ({listed}{more}), stored '
+            f'Column "{name}" has {_count_of(quality.infinite, "infinite value")} ({listed}{more}), stored '
             "as -inf and +inf. Stability and WOE analyses put -inf in the lowest bin and +inf in the highest, and the "
             "quality summary leaves them out of the minimum, maximum and mean. Leave the cells empty instead if they "
             "mean a missing value."
@@ -1375,7 +1375,7 @@ COMMA_THOUSANDS = NumberFormat(".", ",")
 
 
 def _rows(count: int) -> str:
-    return "1 row" if count == 1 else f"{count} rows"
+    return _count_of(count, "row")
 
 
 def _sha256(path: Path) -> str:

@@ -10,21 +10,10 @@ from tests.api.test_upload_infinite_features import (
     ROWS,
     _bin_counts,
     _upload_csv,
+    mostly_infinite,
     parse_strict,
     portfolio,  # noqa: F401 - pytest fixture
 )
-
-
-def mostly_infinite(portfolio: dict) -> tuple[list[str], np.ndarray]:
-    # A quarter of the values are +inf and a tenth -inf, so quantiles of all values
-    # sit at other ranks than the quantiles of the finite values.
-    texts = list(portfolio["ltv_text"])
-    for row in range(ROWS):
-        if row % 4 == 2:
-            texts[row] = "inf"
-        elif row % 10 == 3:
-            texts[row] = "-inf"
-    return texts, np.array([float(text) for text in texts])
 
 
 def finite_deciles(values: np.ndarray) -> list[float]:
@@ -33,6 +22,8 @@ def finite_deciles(values: np.ndarray) -> list[float]:
 
 
 def test_pd_edges_are_finite_quantiles(client, portfolio):  # noqa: F811
+    # A quarter of the values are +inf and a tenth -inf, so quantiles of all values
+    # sit at other ranks than the quantiles of the finite values.
     texts, values = mostly_infinite(portfolio)
     body = _upload_csv(client, {**portfolio, "ltv_text": texts})
     half = ROWS // 2

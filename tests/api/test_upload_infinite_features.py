@@ -151,15 +151,20 @@ def test_woe_of_feature_with_infinities(client, portfolio, tmp_path):
     assert values[0] == values[1]
 
 
-def test_pd_battery_with_mostly_infinite_feature(client, portfolio):
-    # A quarter of the values are +inf and a tenth -inf, so several deciles are infinite and cannot be cut points.
+def mostly_infinite(portfolio: dict) -> tuple[list[str], np.ndarray]:
+    """Return the ltv texts with a quarter of them "inf" and a tenth "-inf", and their values."""
     texts = list(portfolio["ltv_text"])
     for row in range(ROWS):
         if row % 4 == 2:
             texts[row] = "inf"
         elif row % 10 == 3:
             texts[row] = "-inf"
-    values = np.array([float(text) for text in texts])
+    return texts, np.array([float(text) for text in texts])
+
+
+def test_pd_battery_with_mostly_infinite_feature(client, portfolio):
+    # Several deciles of all values are infinite and cannot be cut points.
+    texts, values = mostly_infinite(portfolio)
     body = _upload_csv(client, {**portfolio, "ltv_text": texts})
 
     response = client.post("/api/analyze/pd", json={"dataset_id": body["dataset_id"]})

@@ -25,12 +25,8 @@ def add_job(app, job_id: str, minute: int, state: str, **fields) -> None:
 
 
 @pytest.fixture
-def stored_jobs(app, monkeypatch):
+def stored_jobs(app, cli_settings, monkeypatch):
     """Point the in-process CLI at the test's database and store three jobs in it."""
-    settings = app.extensions["mmt"].settings
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("MMT_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("MMT_DATA_DIR", str(settings.data_dir))
     monkeypatch.delenv("MMT_API_KEY", raising=False)
     add_job(app, "c" * 32, 1, "completed", progress=100.0, result_id=4)
     add_job(app, "f" * 32, 2, "failed", progress=12.0, retryable=True,
@@ -151,7 +147,7 @@ def test_calibration_pvalues_labelled(capsys):
     assert lines[1].endswith("0.0786 (p-value of the grade's one-sided Jeffreys test, H0: the PD is not underestimated)")
     assert lines[2].endswith("0.4337 (p-value of the one-sided binomial test, H0: the PD is not underestimated)")
     assert lines[3].endswith("0.9943 (p-value of the Hosmer-Lemeshow test, H0: every grade PD is right)")
-    # The Herfindahl index is the figure its name says.
+    # The Herfindahl line is the index itself, so it has no label.
     assert lines[4] == "  amber  calibration.herfindahl: 0.3097"
 
 
