@@ -75,11 +75,11 @@ def feature_quantile_edges(inputs: Any, selection: Selection, features: Sequence
     counts and one for the order statistics of all ``features``.
     """
     probabilities = [index / inputs.n_bins for index in range(1, inputs.n_bins)]
-    wanted = [name for name in dict.fromkeys(features) if (selection, name) not in inputs.feature_edges]
-    if wanted:
-        spans = {name: _finite_span(inputs.engine, selection, name) for name in wanted}
+    uncached = [name for name in dict.fromkeys(features) if (selection, name) not in inputs.feature_edges]
+    if uncached:
+        spans = {name: _finite_span(inputs.engine, selection, name) for name in uncached}
         found = _finite_quantiles(inputs.engine, selection, spans, probabilities)
-        for name in wanted:
+        for name in uncached:
             inputs.feature_edges[(selection, name)] = found[name]
     return {name: inputs.feature_edges[(selection, name)] for name in features}
 
@@ -134,7 +134,7 @@ def _order_statistics(engine: Any, selection: Selection, spans: dict[str, tuple[
 def _count_negative_infinity(engine: Any, selection: Selection, feature: str, span: tuple[int, int, int]) -> int:
     """Find how many of the lowest values are -inf when some values equal -max_float."""
     present, low, _ = span
-    # Invariant: ranks below ``start`` hold -inf and the rank ``end`` holds -max_float (or is ``low``).
+    # Invariant: the values at ranks below ``start`` are -inf, and the value at rank ``end`` is -max_float (or ``end`` is ``low``).
     start, end = 0, low - 1
     while start < end:
         step = max(1, (end - start) // _PROBES)

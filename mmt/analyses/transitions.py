@@ -375,11 +375,11 @@ def _period_date(value: str) -> pd.Timestamp:
         if not pd.isna(date):
             return date.normalize()
         reason = "no date"
-    shown = str(value)[:40]
+    value_start = str(value)[:40]
     raise ValidationError(
-        f"periods must be ISO dates such as 2024-12-31, but {shown!r} is not one ({reason}).",
+        f"periods must be ISO dates such as 2024-12-31, but {value_start!r} is not one ({reason}).",
         code="invalid_periods",
-        details={"value": shown},
+        details={"value": value_start},
     )
 
 
@@ -388,9 +388,9 @@ def _select_periods(available: list[pd.Timestamp], requested: list[str] | None) 
     if requested is None:
         dates = available
     else:
-        wanted = sorted({_period_date(value) for value in requested})
+        requested_dates = sorted({_period_date(value) for value in requested})
         available_set = set(available)
-        unknown = [_iso_date(date) for date in wanted if date not in available_set]
+        unknown = [_iso_date(date) for date in requested_dates if date not in available_set]
         if unknown:
             raise ValidationError(
                 f"The periods {unknown} are not snapshot dates of the dataset. "
@@ -398,7 +398,7 @@ def _select_periods(available: list[pd.Timestamp], requested: list[str] | None) 
                 code="invalid_periods",
                 details={"unknown": unknown, "available": available_dates},
             )
-        dates = wanted
+        dates = requested_dates
     if len(dates) < 2:
         selected = [_iso_date(date) for date in dates]
         raise ValidationError(

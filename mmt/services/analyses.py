@@ -121,12 +121,12 @@ def analysis_handler(analysis_type: str) -> Any:
 
     handler = HANDLERS.get(analysis_type)
     if handler is None:
-        # The type comes from the URL and can be any length, so the answer repeats only its start.
-        shown = analysis_type[:60]
+        # The type comes from the URL and can be any length, so the error repeats only its start.
+        type_start = analysis_type[:60]
         raise NotFoundError(
-            f"Unknown analysis type '{shown}'. Use one of: {', '.join(sorted(HANDLERS))}.",
+            f"Unknown analysis type '{type_start}'. Use one of: {', '.join(sorted(HANDLERS))}.",
             code="unknown_analysis_type",
-            details={"analysis_type": shown, "accepted": sorted(HANDLERS)},
+            details={"analysis_type": type_start, "accepted": sorted(HANDLERS)},
         )
     return handler
 

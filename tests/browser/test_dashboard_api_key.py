@@ -57,7 +57,7 @@ def test_dashboard_key_enter_use_forget(driver, secured_server):
     driver.refresh()
     console_errors(driver)
 
-    # Without a key every API request gets 401, and the message tells the user what to do.
+    # Without a key every API request gets 401, and the message states what to do next.
     _wait_for_message(driver, "requires an API key")
     assert "Enter your key in the API key field above" in _message(driver)
     assert driver.find_element(By.ID, "dashboard").get_attribute("data-loaded") is None

@@ -81,10 +81,10 @@ class ReferenceEngine:
                          counts: dict[str, int]) -> dict[str, list[float]]:
         rows = self._rows(selection)
         out = {}
-        for column, wanted in ranks.items():
+        for column, requested_ranks in ranks.items():
             ordered = np.sort(self._present(rows[column]))
-            if wanted and ordered.size:
-                out[column] = [float(ordered[int(rank)]) for rank in wanted]
+            if requested_ranks and ordered.size:
+                out[column] = [float(ordered[int(rank)]) for rank in requested_ranks]
         return out
 
     def score_counts(self, selection: Selection, score: str, flag: str, group_by: str | None = None) -> Aggregates:
